@@ -1,0 +1,269 @@
+//! The question bank: the model, loading with `path:line:col:` diagnostics, and picking.
+//!
+//! A [`Bank`] is immutable once loaded; a reload builds a new one and swaps it in only when it
+//! loaded cleanly, so the old bank keeps serving while an author fixes mistakes.
+
+pub mod load;
+pub mod model;
+pub mod pick;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use load::Diagnostic;
+pub use model::{Difficulty, Question};
+pub use pick::{BagState, Filter};
+
+/// A loaded, validated set of questions.
+#[derive(Clone, Debug, Default)]
+pub struct Bank {
+    questions: Vec<Question>,
+    index: std::collections::HashMap<String, usize>,
+    files: Vec<PathBuf>,
+}
+
+/// Why a bank could not be loaded: every problem found, in file order.
+#[derive(Clone, Debug)]
+pub struct BankError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for BankError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.diagnostics {
+            writeln!(f, "{d}")?;
+        }
+        let n = self.diagnostics.len();
+        write!(
+            f,
+            "{n} problem{} in the question bank; fix {} and run `prepbot check` again",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        )
+    }
+}
+
+impl std::error::Error for BankError {}
+
+impl Bank {
+    /// Loads every file named in `paths`; a directory contributes its `*.toml` files in name
+    /// order. Fails with every problem of every file.
+    pub fn load(paths: &[PathBuf]) -> Result<Bank, BankError> {
+        let mut diagnostics = Vec::new();
+        let files = expand_paths(paths, &mut diagnostics);
+        let mut located = Vec::new();
+        for file in &files {
+            match load::read_file(file) {
+                Ok(text) => {
+                    let (qs, diags) = load::parse_text(file, &text);
+                    located.extend(qs);
+                    diagnostics.extend(diags);
+                }
+                Err(d) => diagnostics.push(d),
+            }
+        }
+        Self::finish(located, files, diagnostics)
+    }
+
+    /// Builds a bank from in-memory files `(path, text)`; used by tests and `check`.
+    pub fn from_texts<'a>(
+        files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+    ) -> Result<Bank, BankError> {
+        let mut diagnostics = Vec::new();
+        let mut located = Vec::new();
+        let mut names = Vec::new();
+        for (path, text) in files {
+            let (qs, diags) = load::parse_text(path, text);
+            located.extend(qs);
+            diagnostics.extend(diags);
+            names.push(path.to_path_buf());
+        }
+        Self::finish(located, names, diagnostics)
+    }
+
+    fn finish(
+        located: Vec<load::Located>,
+        files: Vec<PathBuf>,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> Result<Bank, BankError> {
+        diagnostics.extend(load::check_duplicates(&located));
+        if located.is_empty() && diagnostics.is_empty() {
+            for f in &files {
+                diagnostics.push(Diagnostic {
+                    path: f.clone(),
+                    line: 1,
+                    col: 1,
+                    message: "the bank is empty: add at least one `[[question]]` entry with \
+                              id, category, question and answer"
+                        .into(),
+                });
+            }
+            if files.is_empty() {
+                diagnostics.push(Diagnostic {
+                    path: PathBuf::from("bank.paths"),
+                    line: 1,
+                    col: 1,
+                    message: "no bank files found: point `bank.paths` at a questions.toml \
+                              or a directory of *.toml files"
+                        .into(),
+                });
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(BankError { diagnostics });
+        }
+        Ok(Bank::from_questions(
+            located.into_iter().map(|l| l.question).collect(),
+            files,
+        ))
+    }
+
+    /// A bank from questions that are already valid (ids unique).
+    pub fn from_questions(questions: Vec<Question>, files: Vec<PathBuf>) -> Bank {
+        let index = questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (q.id.clone(), i))
+            .collect();
+        Bank {
+            questions,
+            index,
+            files,
+        }
+    }
+
+    pub fn questions(&self) -> &[Question] {
+        &self.questions
+    }
+
+    pub fn len(&self) -> usize {
+        self.questions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.questions.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Question> {
+        self.index.get(id).map(|&i| &self.questions[i])
+    }
+
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Categories in the order they first appear in the bank.
+    pub fn categories(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for q in &self.questions {
+            if !out.contains(&q.category.as_str()) {
+                out.push(&q.category);
+            }
+        }
+        out
+    }
+
+    /// All tags, sorted.
+    pub fn tags(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .questions
+            .iter()
+            .flat_map(|q| q.tags.iter().map(String::as_str))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Number of questions per category, in bank order.
+    pub fn count_by_category(&self) -> Vec<(&str, usize)> {
+        self.categories()
+            .into_iter()
+            .map(|c| (c, self.questions.iter().filter(|q| q.category == c).count()))
+            .collect()
+    }
+
+    /// Number of questions per difficulty (`None` = not rated).
+    pub fn count_by_difficulty(&self) -> BTreeMap<Option<Difficulty>, usize> {
+        let mut out = BTreeMap::new();
+        for q in &self.questions {
+            *out.entry(q.difficulty).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// The questions matching `filter`, in bank order.
+    pub fn matching<'a, 'f>(
+        &'a self,
+        filter: &'f Filter,
+    ) -> impl Iterator<Item = &'a Question> + use<'a, 'f> {
+        self.questions.iter().filter(move |q| filter.matches(q))
+    }
+
+    /// A one-paragraph summary (counts per category and difficulty), for `check` and
+    /// `/bank info`.
+    pub fn summary(&self) -> String {
+        let cats = self.count_by_category();
+        let mut s = format!("{} questions in {} categories", self.len(), cats.len());
+        s.push_str("\n  by category: ");
+        s.push_str(
+            &cats
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        s.push_str("\n  by difficulty: ");
+        s.push_str(
+            &self
+                .count_by_difficulty()
+                .iter()
+                .map(|(d, n)| format!("{} {n}", d.map_or("unrated", Difficulty::as_str)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        s
+    }
+}
+
+/// Expands directories into their `*.toml` files (sorted by name); reports paths that do not
+/// exist. Files are deduplicated so naming a file twice does not make every id a duplicate.
+fn expand_paths(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            match std::fs::read_dir(p) {
+                Ok(entries) => {
+                    let mut found: Vec<PathBuf> = entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "toml"))
+                        .collect();
+                    found.sort();
+                    if found.is_empty() {
+                        diagnostics.push(Diagnostic {
+                            path: p.clone(),
+                            line: 1,
+                            col: 1,
+                            message: "this directory has no *.toml bank files".into(),
+                        });
+                    }
+                    files.extend(found);
+                }
+                Err(e) => diagnostics.push(Diagnostic {
+                    path: p.clone(),
+                    line: 1,
+                    col: 1,
+                    message: format!("cannot read this directory: {e}"),
+                }),
+            }
+        } else {
+            // Missing files are reported by `read_file` with the OS error.
+            files.push(p.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    files
+}
