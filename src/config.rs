@@ -1,0 +1,560 @@
+//! Deployment configuration: a TOML file (optional) plus environment overrides, validated
+//! once at start.
+//!
+//! Every key has a default, so a host with only `DISCORD_TOKEN` set can run the bot. Unknown
+//! keys and bad values are errors that name the key and its `path:line:col`. The token is a
+//! [`Secret`]: it has no `Display`, its `Debug` is redacted, and no error message repeats it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+
+/// The name of the config file looked for in the working directory when `--config` is not
+/// given.
+pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
+
+/// A value that must never be printed: the bot token.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that needs it (building the HTTP client).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub discord: DiscordConfig,
+    pub bank: BankConfig,
+    pub storage: StorageConfig,
+    pub reveal: RevealConfig,
+    pub daily: DailyConfig,
+    pub quiz: QuizConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// The bot token. `DISCORD_TOKEN` in the environment wins over the file.
+    pub token: Option<Secret>,
+    /// REST base URL instead of `https://discord.com` (a rate-limit proxy; the tests' fake).
+    pub api_base: Option<String>,
+    /// Register slash commands in this guild only (instant) instead of globally.
+    pub guild_id: Option<u64>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BankConfig {
+    pub paths: Vec<PathBuf>,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        BankConfig {
+            paths: vec![PathBuf::from("questions.toml")],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub path: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            path: PathBuf::from("prepbot.db"),
+        }
+    }
+}
+
+/// How a model answer is shown when someone reacts with the reveal emoji.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RevealMode {
+    /// One reply to the question message (once per message).
+    #[default]
+    Reply,
+    /// The question message is edited to include the answer.
+    Edit,
+    /// The reacting member gets the answer in a DM (once per member and message).
+    Dm,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RevealConfig {
+    pub emoji: String,
+    pub mode: RevealMode,
+}
+
+impl Default for RevealConfig {
+    fn default() -> Self {
+        RevealConfig {
+            emoji: "💡".into(),
+            mode: RevealMode::Reply,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DailyConfig {
+    /// How late (hours) a post missed while the bot was down may still go out, same local day.
+    pub max_late_hours: u32,
+}
+
+impl Default for DailyConfig {
+    fn default() -> Self {
+        DailyConfig { max_late_hours: 12 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuizConfig {
+    /// The shortest time per question `/quiz start` accepts.
+    pub min_seconds: u32,
+    /// Pause between a question's results and the next question, in seconds.
+    pub intermission_seconds: u32,
+}
+
+impl Default for QuizConfig {
+    fn default() -> Self {
+        QuizConfig {
+            min_seconds: 10,
+            intermission_seconds: 5,
+        }
+    }
+}
+
+/// A configuration problem, at the place in the file when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: Option<PathBuf>,
+    pub line: usize,
+    pub col: usize,
+    /// The dotted key, e.g. `reveal.mode`, when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}:{}:{}: ", p.display(), self.line, self.col)?,
+            None => f.write_str("config: ")?,
+        }
+        if let Some(k) = &self.key {
+            write!(f, "`{k}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Loads the configuration: `path` when given (it must exist), else `./config.toml` when
+    /// present, else the defaults; then applies `DISCORD_TOKEN` from `env`. Relative paths in
+    /// a file are taken relative to that file's directory.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = match path {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+        };
+        let mut config = match &file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    path: Some(p.clone()),
+                    line: 1,
+                    col: 1,
+                    key: None,
+                    message: format!(
+                        "cannot read the config file: {e}; copy config.example.toml to start one"
+                    ),
+                })?;
+                let mut c = Config::from_toml(&text, p)?;
+                let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+                c.resolve_relative(&dir);
+                c
+            }
+            None => Config::default(),
+        };
+        if let Some(token) = env("DISCORD_TOKEN").filter(|t| !t.trim().is_empty()) {
+            config.discord.token = Some(Secret::new(token.trim()));
+        }
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `path` is used in error messages only.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+        let at = |offset: usize, key: Option<String>, message: String| {
+            let (line, col) = locate(text, offset);
+            ConfigError {
+                path: Some(path.to_path_buf()),
+                line,
+                col,
+                key,
+                message,
+            }
+        };
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let key = DeTable::parse(text)
+                .ok()
+                .and_then(|doc| key_at(doc.get_ref(), offset, ""));
+            let mut message = e.message().trim().replace('\n', "; ");
+            if key.as_deref() == Some("discord.token") {
+                // Never echo what was written there: it may be a real token.
+                message = "must be a string: the bot token from the Discord Developer Portal \
+                           (or leave it out and set DISCORD_TOKEN)"
+                    .into();
+            }
+            at(offset, key, message)
+        })?;
+        if let Err((key, message)) = config.validate() {
+            let offset = DeTable::parse(text)
+                .ok()
+                .and_then(|doc| offset_of(doc.get_ref(), &key))
+                .unwrap_or(0);
+            return Err(at(offset, Some(key), message));
+        }
+        Ok(config)
+    }
+
+    /// Checks values serde cannot: ranges, URL shape, emoji. Returns the key and what to do.
+    fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(t) = &self.discord.token {
+            if t.expose().trim().is_empty() {
+                return Err((
+                    "discord.token".into(),
+                    "is empty: paste the bot token, or remove the key and set DISCORD_TOKEN".into(),
+                ));
+            }
+        }
+        if let Some(base) = &self.discord.api_base {
+            let ok = (base.starts_with("http://") || base.starts_with("https://"))
+                && base.len() > "https://".len()
+                && !base.contains(char::is_whitespace);
+            if !ok {
+                return Err((
+                    "discord.api_base".into(),
+                    format!(
+                        "`{base}` is not an http(s) base URL; use e.g. \"http://127.0.0.1:3000\" \
+                         or remove the key to talk to Discord directly"
+                    ),
+                ));
+            }
+        }
+        if self.discord.guild_id == Some(0) {
+            return Err((
+                "discord.guild_id".into(),
+                "0 is not a guild id; copy the server id (Developer Mode → right-click the server \
+                 → Copy Server ID) or remove the key to register commands globally"
+                    .into(),
+            ));
+        }
+        if self.bank.paths.is_empty() {
+            return Err((
+                "bank.paths".into(),
+                "is empty; list at least one file or directory, e.g. [\"questions.toml\"]".into(),
+            ));
+        }
+        if self.storage.path.as_os_str().is_empty() {
+            return Err((
+                "storage.path".into(),
+                "is empty; name the SQLite file, e.g. \"prepbot.db\"".into(),
+            ));
+        }
+        let emoji = self.reveal.emoji.trim();
+        if emoji.is_empty() || emoji.chars().count() > 8 || emoji.chars().any(char::is_whitespace) {
+            return Err((
+                "reveal.emoji".into(),
+                format!(
+                    "`{}` is not a single emoji; use a Unicode emoji such as \"💡\"",
+                    self.reveal.emoji
+                ),
+            ));
+        }
+        if self.daily.max_late_hours > 23 {
+            return Err((
+                "daily.max_late_hours".into(),
+                format!(
+                    "{} is more than a day; use 0–23 (a late post only goes out the same local day)",
+                    self.daily.max_late_hours
+                ),
+            ));
+        }
+        if !(1..=120).contains(&self.quiz.min_seconds) {
+            return Err((
+                "quiz.min_seconds".into(),
+                format!("{} is out of range; use 1–120", self.quiz.min_seconds),
+            ));
+        }
+        if self.quiz.intermission_seconds > 60 {
+            return Err((
+                "quiz.intermission_seconds".into(),
+                format!(
+                    "{} is out of range; use 0–60",
+                    self.quiz.intermission_seconds
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn resolve_relative(&mut self, dir: &Path) {
+        if dir.as_os_str().is_empty() {
+            return;
+        }
+        for p in &mut self.bank.paths {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        }
+        if self.storage.path.is_relative() {
+            self.storage.path = dir.join(&self.storage.path);
+        }
+    }
+
+    /// A one-line description of where the bot will connect, for logs (never the token).
+    pub fn describe_target(&self) -> String {
+        let base = self
+            .discord
+            .api_base
+            .as_deref()
+            .unwrap_or("https://discord.com");
+        let scope = match self.discord.guild_id {
+            Some(g) => format!("commands registered in guild {g}"),
+            None => "commands registered globally".into(),
+        };
+        format!("Discord REST at {base}, {scope}")
+    }
+}
+
+fn locate(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// The dotted key whose key or value contains `offset`, deepest first.
+fn key_at(table: &DeTable<'_>, offset: usize, prefix: &str) -> Option<String> {
+    for (k, v) in table.iter() {
+        let name = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        let in_key = k.span().contains(&offset);
+        let in_value = v.span().contains(&offset);
+        if let DeValue::Table(t) = v.get_ref() {
+            if let Some(deeper) = key_at(t, offset, &name) {
+                return Some(deeper);
+            }
+        }
+        if in_key || in_value {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// Where a dotted key's value starts.
+fn offset_of(table: &DeTable<'_>, key: &str) -> Option<usize> {
+    let (head, rest) = key.split_once('.').unwrap_or((key, ""));
+    let (_, v) = table.iter().find(|(k, _)| k.get_ref() == head)?;
+    if rest.is_empty() {
+        return Some(v.span().start);
+    }
+    match v.get_ref() {
+        DeValue::Table(t) => offset_of(t, rest),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("config.toml"))
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_when_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        // An explicit path must exist.
+        let err = Config::load(Some(&missing), no_env).unwrap_err();
+        assert!(err.message.contains("cannot read"), "{err}");
+        let c = Config::default();
+        assert_eq!(c.bank.paths, vec![PathBuf::from("questions.toml")]);
+        assert_eq!(c.storage.path, PathBuf::from("prepbot.db"));
+        assert_eq!(c.reveal.emoji, "💡");
+        assert_eq!(c.reveal.mode, RevealMode::Reply);
+        assert_eq!(c.discord.api_base, None);
+        assert_eq!(c.discord.guild_id, None);
+        assert_eq!(c.daily.max_late_hours, 12);
+        assert_eq!(c.quiz.min_seconds, 10);
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn env_token_wins_over_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[discord]\ntoken = \"from-file\"\n").unwrap();
+        let c = Config::load(Some(&p), no_env).unwrap();
+        assert_eq!(c.discord.token.unwrap().expose(), "from-file");
+        let c = Config::load(Some(&p), |k| {
+            (k == "DISCORD_TOKEN").then(|| "from-env".into())
+        })
+        .unwrap();
+        assert_eq!(c.discord.token.unwrap().expose(), "from-env");
+        // An empty variable does not erase the file's token.
+        let c = Config::load(Some(&p), |_| Some("  ".into())).unwrap();
+        assert_eq!(c.discord.token.unwrap().expose(), "from-file");
+    }
+
+    #[test]
+    fn relative_paths_follow_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[bank]\npaths = [\"qs\", \"/abs/x.toml\"]\n").unwrap();
+        let c = Config::load(Some(&p), no_env).unwrap();
+        assert_eq!(
+            c.bank.paths,
+            vec![dir.path().join("qs"), PathBuf::from("/abs/x.toml")]
+        );
+        assert_eq!(c.storage.path, dir.path().join("prepbot.db"));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_position() {
+        let err = parse("[reveal]\nemoji = \"💡\"\nmod = \"dm\"\n").unwrap_err();
+        assert_eq!((err.line, err.col), (3, 1), "{err}");
+        assert!(err.message.contains("unknown field `mod`"), "{err}");
+        assert!(
+            err.to_string().starts_with("config.toml:3:1: `reveal"),
+            "{err}"
+        );
+        let err = parse("[discrod]\ntoken = \"x\"\n").unwrap_err();
+        assert!(err.message.contains("unknown field `discrod`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = parse("[reveal]\nmode = \"shout\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("reveal.mode"), "{err}");
+        assert_eq!((err.line, err.col), (2, 8));
+        assert!(err.message.contains("shout"), "{err}");
+
+        let err = parse("[discord]\nguild_id = \"abc\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("discord.guild_id"), "{err}");
+
+        let err = parse("[discord]\napi_base = \"127.0.0.1:3000\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("discord.api_base"), "{err}");
+        assert_eq!((err.line, err.col), (2, 12));
+
+        let err = parse("[quiz]\nmin_seconds = 0\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("quiz.min_seconds"), "{err}");
+
+        let err = parse("[daily]\nmax_late_hours = 30\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("daily.max_late_hours"), "{err}");
+
+        let err = parse("[reveal]\nemoji = \"\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("reveal.emoji"), "{err}");
+
+        let err = parse("[bank]\npaths = []\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("bank.paths"), "{err}");
+
+        let err = parse("[discord]\nguild_id = 0\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("discord.guild_id"), "{err}");
+    }
+
+    #[test]
+    fn good_values_parse() {
+        let c = parse(
+            "[discord]\napi_base = \"http://127.0.0.1:9\"\nguild_id = 42\n\
+             [reveal]\nmode = \"dm\"\nemoji = \"🔍\"\n[quiz]\nmin_seconds = 2\n",
+        )
+        .unwrap();
+        assert_eq!(c.discord.api_base.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(c.discord.guild_id, Some(42));
+        assert_eq!(c.reveal.mode, RevealMode::Dm);
+        assert_eq!(c.quiz.min_seconds, 2);
+    }
+
+    #[test]
+    fn token_is_redacted_in_debug_and_errors() {
+        let c = parse("[discord]\ntoken = \"super-secret-token\"\n").unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("super-secret-token"), "{dbg}");
+        assert!(dbg.contains("redacted"));
+
+        let err = parse("[discord]\ntoken = 1234567890123\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("discord.token"));
+        assert!(!err.to_string().contains("1234567890123"), "{err}");
+
+        // A later error in the same file does not show the token either.
+        let err =
+            parse("[discord]\ntoken = \"super-secret-token\"\nguild_id = \"x\"\n").unwrap_err();
+        assert!(!err.to_string().contains("super-secret-token"), "{err}");
+        assert!(!format!("{err:?}").contains("super-secret-token"));
+    }
+
+    #[test]
+    fn describe_target_never_shows_token() {
+        let mut c = Config::default();
+        c.discord.token = Some(Secret::new("abc.def.ghi"));
+        let s = c.describe_target();
+        assert!(s.contains("https://discord.com"));
+        assert!(!s.contains("abc.def"));
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    /// The shipped example must stay loadable and equal to the defaults it documents.
+    #[test]
+    fn config_example_parses_to_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let c = Config::from_toml(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c, Config::default());
+    }
+}
