@@ -1,0 +1,156 @@
+//! The `prepbot` command line: run the bot, check a bank, or try a question in the terminal.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use prepbot::bank::{BagState, Bank, Difficulty, Filter};
+use prepbot::config::Config;
+
+/// A Discord bot for interview practice: /ask, a question of the day, quiz rounds.
+#[derive(Parser, Debug)]
+#[command(name = "prepbot", version, about)]
+struct Cli {
+    /// Config file (default: ./config.toml when present, otherwise built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the bot (the default). Needs DISCORD_TOKEN or discord.token.
+    Run,
+    /// Validate bank files and print a summary; exit 0 when valid, 2 with every error when not.
+    Check {
+        /// Bank files or directories (default: the configured bank.paths).
+        paths: Vec<PathBuf>,
+    },
+    /// Print one random question and, after Enter, its model answer.
+    Ask {
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long, value_parser = parse_difficulty)]
+        difficulty: Option<Difficulty>,
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+fn parse_difficulty(s: &str) -> Result<Difficulty, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let config = match Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run(config),
+        Command::Check { paths } => {
+            let paths = if paths.is_empty() {
+                config.bank.paths.clone()
+            } else {
+                paths
+            };
+            check(&paths)
+        }
+        Command::Ask {
+            category,
+            tag,
+            difficulty,
+            id,
+        } => ask(
+            &config,
+            Filter {
+                category,
+                tag,
+                difficulty,
+                id,
+            },
+        ),
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    match Bank::load(paths) {
+        Ok(bank) => {
+            let files = bank
+                .files()
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!("ok: {files}");
+            println!("{}", bank.summary());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn ask(config: &Config, filter: Filter) -> ExitCode {
+    let bank = match Bank::load(&config.bank.paths) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut rng = rand::rng();
+    let Some(draw) = BagState::default().draw(&bank, &filter, &mut rng) else {
+        eprintln!(
+            "no question matches {}; categories: {}",
+            filter.describe(),
+            bank.categories().join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let q = draw.question;
+    let difficulty = q.difficulty.map_or("unrated", Difficulty::as_str);
+    println!(
+        "[{} · {} · {}]\n\n{}\n",
+        q.category, difficulty, q.id, q.question
+    );
+    print!("(press Enter to see the model answer) ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    println!("\n{}", q.answer);
+    ExitCode::SUCCESS
+}
+
+fn run(config: Config) -> ExitCode {
+    let bank = match Bank::load(&config.bank.paths) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(questions = bank.len(), "bank loaded");
+    tracing::info!("would connect to {}", config.describe_target());
+    ExitCode::SUCCESS
+}
