@@ -1,0 +1,103 @@
+//! The schema, as an append-only list of migrations. `PRAGMA user_version` records how many
+//! were applied; a new release only ever adds entries at the end.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: reveals, shuffle-bags, daily schedules and posts, quiz rounds.
+    "
+    CREATE TABLE question_messages (
+        message_id  INTEGER PRIMARY KEY,
+        channel_id  INTEGER NOT NULL,
+        guild_id    INTEGER,
+        question_id TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE reveals (
+        message_id        INTEGER NOT NULL,
+        user_id           INTEGER NOT NULL,
+        revealed_at       INTEGER NOT NULL,
+        reveal_message_id INTEGER,
+        PRIMARY KEY (message_id, user_id)
+    );
+    CREATE TABLE bags (
+        scope TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+    );
+    CREATE TABLE daily_schedules (
+        guild_id   INTEGER PRIMARY KEY,
+        channel_id INTEGER NOT NULL,
+        time       TEXT NOT NULL,
+        tz         TEXT NOT NULL,
+        role_id    INTEGER,
+        filter     TEXT NOT NULL DEFAULT '{}',
+        thread     INTEGER NOT NULL DEFAULT 1,
+        paused     INTEGER NOT NULL DEFAULT 0,
+        skip_date  TEXT,
+        armed_from INTEGER NOT NULL,
+        last_error TEXT
+    );
+    CREATE TABLE daily_posts (
+        id          INTEGER PRIMARY KEY,
+        guild_id    INTEGER NOT NULL,
+        local_date  TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        channel_id  INTEGER NOT NULL,
+        nonce       TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        message_id  INTEGER,
+        thread_id   INTEGER,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        error       TEXT,
+        created_at  INTEGER NOT NULL,
+        sent_at     INTEGER,
+        kind        TEXT NOT NULL DEFAULT 'scheduled'
+    );
+    -- One scheduled post per guild per local date: the heart of exactly-once.
+    CREATE UNIQUE INDEX daily_posts_one_per_day
+        ON daily_posts (guild_id, local_date) WHERE kind = 'scheduled';
+    CREATE TABLE quiz_rounds (
+        id               INTEGER PRIMARY KEY,
+        guild_id         INTEGER NOT NULL,
+        channel_id       INTEGER NOT NULL,
+        starter_id       INTEGER NOT NULL,
+        status           TEXT NOT NULL,
+        questions_total  INTEGER NOT NULL,
+        questions_played INTEGER NOT NULL DEFAULT 0,
+        started_at       INTEGER NOT NULL,
+        ended_at         INTEGER
+    );
+    -- One running round per channel.
+    CREATE UNIQUE INDEX quiz_rounds_one_running
+        ON quiz_rounds (channel_id) WHERE status = 'running';
+    CREATE TABLE quiz_scores (
+        round_id     INTEGER NOT NULL REFERENCES quiz_rounds(id),
+        user_id      INTEGER NOT NULL,
+        points_milli INTEGER NOT NULL,
+        correct      INTEGER NOT NULL,
+        answered     INTEGER NOT NULL,
+        PRIMARY KEY (round_id, user_id)
+    );
+    CREATE INDEX quiz_rounds_guild ON quiz_rounds (guild_id, status);
+    ",
+];
+
+/// Applies the migrations not yet applied, each in its own transaction.
+pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub fn count() -> usize {
+    MIGRATIONS.len()
+}

@@ -1,0 +1,800 @@
+//! Persistence: everything that must survive a restart, in SQLite. All SQL lives here.
+//!
+//! What is kept: which message shows which question (so a reveal works after a restart),
+//! which reveals were done, each scope's shuffle-bag, daily schedules and the daily posts'
+//! intents and outcomes (for exactly-once posting), and quiz rounds with their scores.
+//!
+//! The store is synchronous on purpose: every statement here is a few microseconds against a
+//! local file in WAL mode, cheaper than a hop to a blocking thread. A connection behind a
+//! mutex also makes each method one atomic step for concurrent handlers. Methods take plain
+//! values, so a PostgreSQL backend for multi-process hosting can implement the same surface.
+
+mod migrations;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::bank::BagState;
+
+pub use rusqlite::Error as SqlError;
+
+/// A failure of the database. The message names what was being done.
+#[derive(Debug)]
+pub struct StoreError {
+    pub context: &'static str,
+    pub source: rusqlite::Error,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "database error while {}: {}", self.context, self.source)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+trait Context<T> {
+    fn ctx(self, context: &'static str) -> Result<T>;
+}
+
+impl<T> Context<T> for rusqlite::Result<T> {
+    fn ctx(self, context: &'static str) -> Result<T> {
+        self.map_err(|source| StoreError { context, source })
+    }
+}
+
+/// Where a question message came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Ask,
+    Daily,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Ask => "ask",
+            Source::Daily => "daily",
+        }
+    }
+}
+
+/// A message the bot posted that shows a question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuestionMessage {
+    pub message_id: u64,
+    pub channel_id: u64,
+    pub guild_id: Option<u64>,
+    pub question_id: String,
+}
+
+/// A guild's daily schedule, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleRow {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    /// `HH:MM`.
+    pub time: String,
+    /// IANA zone name.
+    pub tz: String,
+    pub role_id: Option<u64>,
+    /// JSON of a [`crate::bank::Filter`].
+    pub filter: String,
+    pub thread: bool,
+    pub paused: bool,
+    /// `YYYY-MM-DD` of a skipped local date.
+    pub skip_date: Option<String>,
+    /// Unix ms: occurrences before this are never posted (set, changed or resumed then).
+    pub armed_from: i64,
+    /// The last delivery problem, shown in `/daily show`.
+    pub last_error: Option<String>,
+}
+
+/// State of one guild's post for one local date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostRow {
+    /// Row id (0 before it is stored).
+    pub id: i64,
+    pub guild_id: u64,
+    pub local_date: String,
+    pub number: i64,
+    pub question_id: String,
+    pub channel_id: u64,
+    pub nonce: String,
+    /// `pending` (intent recorded, outcome unknown), `sent`, or `failed`.
+    pub state: String,
+    pub message_id: Option<u64>,
+    pub thread_id: Option<u64>,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    /// `scheduled` or `manual` (`/daily post`).
+    pub kind: String,
+}
+
+/// A running or ended quiz round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundRow {
+    pub id: i64,
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub starter_id: u64,
+    pub status: String,
+    pub questions_total: i64,
+    pub questions_played: i64,
+}
+
+/// One user's score in one round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreRow {
+    pub user_id: u64,
+    pub points_milli: i64,
+    pub correct: i64,
+    pub answered: i64,
+}
+
+/// One row of a guild's all-time leaderboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderRow {
+    pub user_id: u64,
+    pub points_milli: i64,
+    pub rounds: i64,
+    pub correct: i64,
+    pub answered: i64,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+// SQLite stores integers as i64; Discord ids are u64 below 2^63, so the cast is lossless.
+fn id(v: u64) -> i64 {
+    v as i64
+}
+fn uid(v: i64) -> u64 {
+    v as u64
+}
+
+impl Store {
+    /// Opens (creating when missing) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).ctx("opening the database file")?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory().ctx("opening an in-memory database")?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store> {
+        // WAL: readers never block the writer, and a crash mid-write loses nothing committed.
+        // NORMAL sync is durable across process crashes (not power loss), which is the
+        // trade-off every chat bot makes.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .ctx("enabling WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .ctx("setting synchronous")?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .ctx("enabling foreign keys")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .ctx("setting the busy timeout")?;
+        migrations::apply(&mut conn).ctx("applying schema migrations")?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (statements are
+        // atomic), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")
+    }
+
+    // ---- question messages and reveals ----
+
+    pub fn record_question_message(
+        &self,
+        msg: &QuestionMessage,
+        source: Source,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO question_messages
+                 (message_id, channel_id, guild_id, question_id, source, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id(msg.message_id),
+                    id(msg.channel_id),
+                    msg.guild_id.map(id),
+                    msg.question_id,
+                    source.as_str(),
+                    now_ms
+                ],
+            )
+            .ctx("recording a question message")?;
+        Ok(())
+    }
+
+    pub fn question_message(&self, message_id: u64) -> Result<Option<QuestionMessage>> {
+        self.conn()
+            .query_row(
+                "SELECT message_id, channel_id, guild_id, question_id
+                 FROM question_messages WHERE message_id = ?1",
+                params![id(message_id)],
+                |r| {
+                    Ok(QuestionMessage {
+                        message_id: uid(r.get(0)?),
+                        channel_id: uid(r.get(1)?),
+                        guild_id: r.get::<_, Option<i64>>(2)?.map(uid),
+                        question_id: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx("looking up a question message")
+    }
+
+    /// Claims the reveal of `message_id` for `user_id` (0 for a reveal shown to everyone).
+    /// Returns false when it was already claimed: the caller must not reveal again.
+    pub fn claim_reveal(&self, message_id: u64, user_id: u64, now_ms: i64) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "INSERT OR IGNORE INTO reveals (message_id, user_id, revealed_at)
+                 VALUES (?1, ?2, ?3)",
+                params![id(message_id), id(user_id), now_ms],
+            )
+            .ctx("claiming a reveal")?;
+        Ok(n == 1)
+    }
+
+    /// Gives a claim back after the reveal could not be delivered, so a later reaction can
+    /// try again.
+    pub fn release_reveal(&self, message_id: u64, user_id: u64) -> Result<()> {
+        self.conn()
+            .execute(
+                "DELETE FROM reveals WHERE message_id = ?1 AND user_id = ?2",
+                params![id(message_id), id(user_id)],
+            )
+            .ctx("releasing a reveal")?;
+        Ok(())
+    }
+
+    pub fn set_reveal_message(&self, message_id: u64, user_id: u64, reveal_id: u64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE reveals SET reveal_message_id = ?3 WHERE message_id = ?1 AND user_id = ?2",
+                params![id(message_id), id(user_id), id(reveal_id)],
+            )
+            .ctx("recording a reveal message")?;
+        Ok(())
+    }
+
+    // ---- shuffle-bags ----
+
+    /// Runs `f` on the bag of `scope` and saves the result, atomically with respect to other
+    /// callers (two `/ask` at once in a channel cannot draw the same question).
+    pub fn update_bag<T>(&self, scope: &str, f: impl FnOnce(&mut BagState) -> T) -> Result<T> {
+        let conn = self.conn();
+        let json: Option<String> = conn
+            .query_row(
+                "SELECT state FROM bags WHERE scope = ?1",
+                params![scope],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("loading a shuffle-bag")?;
+        // A corrupt or older-format state only costs the cycle's memory; start afresh.
+        let mut bag: BagState = json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        let out = f(&mut bag);
+        let json = serde_json::to_string(&bag).unwrap_or_else(|_| "{}".into());
+        conn.execute(
+            "INSERT INTO bags (scope, state) VALUES (?1, ?2)
+             ON CONFLICT(scope) DO UPDATE SET state = excluded.state",
+            params![scope, json],
+        )
+        .ctx("saving a shuffle-bag")?;
+        Ok(out)
+    }
+
+    pub fn bag(&self, scope: &str) -> Result<BagState> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT state FROM bags WHERE scope = ?1",
+                params![scope],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("loading a shuffle-bag")?;
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    // ---- daily schedules ----
+
+    pub fn put_schedule(&self, s: &ScheduleRow) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO daily_schedules
+                 (guild_id, channel_id, time, tz, role_id, filter, thread, paused, skip_date,
+                  armed_from, last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT(guild_id) DO UPDATE SET
+                  channel_id = excluded.channel_id, time = excluded.time, tz = excluded.tz,
+                  role_id = excluded.role_id, filter = excluded.filter, thread = excluded.thread,
+                  paused = excluded.paused, skip_date = excluded.skip_date,
+                  armed_from = excluded.armed_from, last_error = excluded.last_error",
+                params![
+                    id(s.guild_id),
+                    id(s.channel_id),
+                    s.time,
+                    s.tz,
+                    s.role_id.map(id),
+                    s.filter,
+                    s.thread,
+                    s.paused,
+                    s.skip_date,
+                    s.armed_from,
+                    s.last_error
+                ],
+            )
+            .ctx("saving a daily schedule")?;
+        Ok(())
+    }
+
+    pub fn schedule(&self, guild_id: u64) -> Result<Option<ScheduleRow>> {
+        self.conn()
+            .query_row(
+                &format!("{SCHEDULE_SELECT} WHERE guild_id = ?1"),
+                params![id(guild_id)],
+                schedule_row,
+            )
+            .optional()
+            .ctx("loading a daily schedule")
+    }
+
+    pub fn schedules(&self) -> Result<Vec<ScheduleRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!("{SCHEDULE_SELECT} ORDER BY guild_id"))
+            .ctx("listing daily schedules")?;
+        let rows = stmt
+            .query_map([], schedule_row)
+            .ctx("listing daily schedules")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("listing daily schedules")?;
+        Ok(rows)
+    }
+
+    pub fn delete_schedule(&self, guild_id: u64) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "DELETE FROM daily_schedules WHERE guild_id = ?1",
+                params![id(guild_id)],
+            )
+            .ctx("deleting a daily schedule")?;
+        Ok(n > 0)
+    }
+
+    pub fn set_schedule_error(&self, guild_id: u64, error: Option<&str>) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_schedules SET last_error = ?2 WHERE guild_id = ?1",
+                params![id(guild_id), error],
+            )
+            .ctx("recording a daily delivery problem")?;
+        Ok(())
+    }
+
+    // ---- daily posts ----
+
+    /// Records the intent to post for `(guild, local_date)` before anything is sent. When an
+    /// intent for that date exists already (a crash or error interrupted it), returns the
+    /// existing row unchanged: its nonce makes a retry safe.
+    pub fn begin_post(&self, p: &PostRow) -> Result<PostRow> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO daily_posts
+             (guild_id, local_date, number, question_id, channel_id, nonce, state, attempts,
+              created_at, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, 'scheduled')",
+            params![
+                id(p.guild_id),
+                p.local_date,
+                p.number,
+                p.question_id,
+                id(p.channel_id),
+                p.nonce,
+                p.created_at
+            ],
+        )
+        .ctx("recording a daily post intent")?;
+        conn.query_row(
+            &format!(
+                "{POST_SELECT} WHERE guild_id = ?1 AND local_date = ?2 AND kind = 'scheduled'"
+            ),
+            params![id(p.guild_id), p.local_date],
+            post_row,
+        )
+        .ctx("reading a daily post intent")
+    }
+
+    /// The scheduled post of a guild for a local date.
+    pub fn post(&self, guild_id: u64, local_date: &str) -> Result<Option<PostRow>> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "{POST_SELECT} WHERE guild_id = ?1 AND local_date = ?2 AND kind = 'scheduled'"
+                ),
+                params![id(guild_id), local_date],
+                post_row,
+            )
+            .optional()
+            .ctx("reading a daily post")
+    }
+
+    /// The most recent post of a guild (any state or kind).
+    pub fn last_post(&self, guild_id: u64) -> Result<Option<PostRow>> {
+        self.conn()
+            .query_row(
+                &format!("{POST_SELECT} WHERE guild_id = ?1 ORDER BY number DESC LIMIT 1"),
+                params![id(guild_id)],
+                post_row,
+            )
+            .optional()
+            .ctx("reading the last daily post")
+    }
+
+    /// The latest local date whose scheduled post is settled: sent, or failed for good (a
+    /// missing channel or permission is retried at the next post time, not in a loop).
+    pub fn last_posted_date(&self, guild_id: u64) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT MAX(local_date) FROM daily_posts
+                 WHERE guild_id = ?1 AND kind = 'scheduled' AND state IN ('sent', 'failed')",
+                params![id(guild_id)],
+                |r| r.get(0),
+            )
+            .ctx("reading the last posted date")
+    }
+
+    /// The running number for the next post of a guild.
+    pub fn next_post_number(&self, guild_id: u64) -> Result<i64> {
+        self.conn()
+            .query_row(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM daily_posts WHERE guild_id = ?1",
+                params![id(guild_id)],
+                |r| r.get(0),
+            )
+            .ctx("numbering a daily post")
+    }
+
+    /// Replaces the question of a pending post whose question left the bank.
+    pub fn set_post_question(&self, post_id: i64, question_id: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET question_id = ?2 WHERE id = ?1 AND state = 'pending'",
+                params![post_id, question_id],
+            )
+            .ctx("replacing a daily post's question")?;
+        Ok(())
+    }
+
+    /// Counts an attempt at sending a post (before the request goes out).
+    pub fn post_attempt(&self, post_id: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET attempts = attempts + 1 WHERE id = ?1",
+                params![post_id],
+            )
+            .ctx("counting a daily post attempt")?;
+        Ok(())
+    }
+
+    pub fn mark_post_sent(&self, post_id: i64, message_id: u64, now_ms: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET state = 'sent', message_id = ?2, sent_at = ?3, error = NULL
+                 WHERE id = ?1",
+                params![post_id, id(message_id), now_ms],
+            )
+            .ctx("recording a sent daily post")?;
+        Ok(())
+    }
+
+    pub fn set_post_thread(&self, post_id: i64, thread_id: u64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET thread_id = ?2 WHERE id = ?1",
+                params![post_id, id(thread_id)],
+            )
+            .ctx("recording a daily thread")?;
+        Ok(())
+    }
+
+    /// Records that a post failed in a way retrying today will not fix (missing channel or
+    /// permission). The date counts as done; the next date is tried as scheduled.
+    pub fn mark_post_failed(&self, post_id: i64, error: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET state = 'failed', error = ?2 WHERE id = ?1",
+                params![post_id, error],
+            )
+            .ctx("recording a failed daily post")?;
+        Ok(())
+    }
+
+    /// Records a transient failure: the intent stays pending so it is retried.
+    pub fn note_post_error(&self, post_id: i64, error: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET error = ?2 WHERE id = ?1",
+                params![post_id, error],
+            )
+            .ctx("recording a daily post error")?;
+        Ok(())
+    }
+
+    /// Manual posts (`/daily post`) are numbered and recorded too, but never count as the
+    /// day's scheduled post.
+    pub fn record_manual_post(&self, p: &PostRow) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO daily_posts
+                 (guild_id, local_date, number, question_id, channel_id, nonce, state,
+                  message_id, attempts, created_at, sent_at, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, 'manual')",
+                params![
+                    id(p.guild_id),
+                    p.local_date,
+                    p.number,
+                    p.question_id,
+                    id(p.channel_id),
+                    p.nonce,
+                    p.state,
+                    p.message_id.map(id),
+                    p.created_at,
+                    p.sent_at
+                ],
+            )
+            .ctx("recording a manual daily post")?;
+        Ok(())
+    }
+
+    // ---- quiz rounds ----
+
+    /// Creates a running round. Returns `None` when the channel already has one (a unique
+    /// index makes this race-free).
+    pub fn create_round(
+        &self,
+        guild_id: u64,
+        channel_id: u64,
+        starter_id: u64,
+        questions_total: usize,
+        now_ms: i64,
+    ) -> Result<Option<i64>> {
+        let conn = self.conn();
+        let res = conn.execute(
+            "INSERT INTO quiz_rounds
+             (guild_id, channel_id, starter_id, status, questions_total, questions_played,
+              started_at)
+             VALUES (?1, ?2, ?3, 'running', ?4, 0, ?5)",
+            params![
+                id(guild_id),
+                id(channel_id),
+                id(starter_id),
+                questions_total as i64,
+                now_ms
+            ],
+        );
+        match res {
+            Ok(_) => Ok(Some(conn.last_insert_rowid())),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(StoreError {
+                context: "creating a quiz round",
+                source: e,
+            }),
+        }
+    }
+
+    /// Saves the cumulative scores of a round after a question closed, so a restart keeps
+    /// them.
+    pub fn save_round_scores(
+        &self,
+        round_id: i64,
+        questions_played: usize,
+        scores: &[ScoreRow],
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().ctx("saving quiz scores")?;
+        tx.execute(
+            "UPDATE quiz_rounds SET questions_played = ?2 WHERE id = ?1",
+            params![round_id, questions_played as i64],
+        )
+        .ctx("saving quiz scores")?;
+        for s in scores {
+            tx.execute(
+                "INSERT INTO quiz_scores (round_id, user_id, points_milli, correct, answered)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(round_id, user_id) DO UPDATE SET
+                  points_milli = excluded.points_milli, correct = excluded.correct,
+                  answered = excluded.answered",
+                params![
+                    round_id,
+                    id(s.user_id),
+                    s.points_milli,
+                    s.correct,
+                    s.answered
+                ],
+            )
+            .ctx("saving quiz scores")?;
+        }
+        tx.commit().ctx("saving quiz scores")?;
+        Ok(())
+    }
+
+    /// Ends a round (`finished`, `stopped` or `interrupted`); its scores join the leaderboard.
+    pub fn end_round(&self, round_id: i64, status: &str, now_ms: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE quiz_rounds SET status = ?2, ended_at = ?3 WHERE id = ?1",
+                params![round_id, status, now_ms],
+            )
+            .ctx("ending a quiz round")?;
+        Ok(())
+    }
+
+    pub fn running_rounds(&self) -> Result<Vec<RoundRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, guild_id, channel_id, starter_id, status, questions_total,
+                        questions_played
+                 FROM quiz_rounds WHERE status = 'running' ORDER BY id",
+            )
+            .ctx("listing running quiz rounds")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RoundRow {
+                    id: r.get(0)?,
+                    guild_id: uid(r.get(1)?),
+                    channel_id: uid(r.get(2)?),
+                    starter_id: uid(r.get(3)?),
+                    status: r.get(4)?,
+                    questions_total: r.get(5)?,
+                    questions_played: r.get(6)?,
+                })
+            })
+            .ctx("listing running quiz rounds")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("listing running quiz rounds")?;
+        Ok(rows)
+    }
+
+    pub fn round_scores(&self, round_id: i64) -> Result<Vec<ScoreRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT user_id, points_milli, correct, answered FROM quiz_scores
+                 WHERE round_id = ?1 ORDER BY points_milli DESC, correct DESC, user_id",
+            )
+            .ctx("reading quiz scores")?;
+        let rows = stmt
+            .query_map(params![round_id], |r| {
+                Ok(ScoreRow {
+                    user_id: uid(r.get(0)?),
+                    points_milli: r.get(1)?,
+                    correct: r.get(2)?,
+                    answered: r.get(3)?,
+                })
+            })
+            .ctx("reading quiz scores")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading quiz scores")?;
+        Ok(rows)
+    }
+
+    /// A guild's all-time table over ended rounds, best first.
+    pub fn leaderboard(&self, guild_id: u64, top: usize) -> Result<Vec<LeaderRow>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT s.user_id, SUM(s.points_milli), COUNT(*), SUM(s.correct), SUM(s.answered)
+                 FROM quiz_scores s JOIN quiz_rounds r ON r.id = s.round_id
+                 WHERE r.guild_id = ?1 AND r.status != 'running'
+                 GROUP BY s.user_id
+                 ORDER BY SUM(s.points_milli) DESC, SUM(s.correct) DESC, s.user_id
+                 LIMIT ?2",
+            )
+            .ctx("reading the leaderboard")?;
+        let rows = stmt
+            .query_map(params![id(guild_id), top as i64], |r| {
+                Ok(LeaderRow {
+                    user_id: uid(r.get(0)?),
+                    points_milli: r.get(1)?,
+                    rounds: r.get(2)?,
+                    correct: r.get(3)?,
+                    answered: r.get(4)?,
+                })
+            })
+            .ctx("reading the leaderboard")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading the leaderboard")?;
+        Ok(rows)
+    }
+}
+
+const SCHEDULE_SELECT: &str = "SELECT guild_id, channel_id, time, tz, role_id, filter, thread,
+    paused, skip_date, armed_from, last_error FROM daily_schedules";
+
+fn schedule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScheduleRow> {
+    Ok(ScheduleRow {
+        guild_id: uid(r.get(0)?),
+        channel_id: uid(r.get(1)?),
+        time: r.get(2)?,
+        tz: r.get(3)?,
+        role_id: r.get::<_, Option<i64>>(4)?.map(uid),
+        filter: r.get(5)?,
+        thread: r.get(6)?,
+        paused: r.get(7)?,
+        skip_date: r.get(8)?,
+        armed_from: r.get(9)?,
+        last_error: r.get(10)?,
+    })
+}
+
+const POST_SELECT: &str = "SELECT id, guild_id, local_date, number, question_id, channel_id, nonce,
+    state, message_id, thread_id, attempts, error, created_at, sent_at, kind FROM daily_posts";
+
+fn post_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostRow> {
+    Ok(PostRow {
+        id: r.get(0)?,
+        guild_id: uid(r.get(1)?),
+        local_date: r.get(2)?,
+        number: r.get(3)?,
+        question_id: r.get(4)?,
+        channel_id: uid(r.get(5)?),
+        nonce: r.get(6)?,
+        state: r.get(7)?,
+        message_id: r.get::<_, Option<i64>>(8)?.map(uid),
+        thread_id: r.get::<_, Option<i64>>(9)?.map(uid),
+        attempts: r.get(10)?,
+        error: r.get(11)?,
+        created_at: r.get(12)?,
+        sent_at: r.get(13)?,
+        kind: r.get(14)?,
+    })
+}
+
+#[cfg(test)]
+mod tests;
