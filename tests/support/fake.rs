@@ -1,0 +1,1526 @@
+//! A fake Discord (REST v10 + gateway v10) on 127.0.0.1 for end-to-end tests of the real
+//! serenity client. Tests never touch the internet.
+//!
+//! One axum server serves both:
+//! - the gateway WebSocket at `/gateway` (serenity connects to `<url from GET /gateway>?v=10`):
+//!   HELLO → IDENTIFY → READY + GUILD_CREATE, HEARTBEAT → ACK, RESUME → RESUMED, plus faults
+//!   (drop the socket, op 7 RECONNECT, op 9 INVALID_SESSION);
+//! - REST under `/api/v10/…` (serenity sends there when its `Http` is built with
+//!   `.proxy(fake.api_base())`): a handful of routes with an in-memory store of messages,
+//!   interactions, commands and channels. Every request is recorded, unknown routes answer
+//!   404 `Unknown route`, and JSON bodies are checked against Discord's OpenAPI spec.
+//!
+//! The handle is cheap to clone. State sits behind one std `Mutex` that is never held across an
+//! `.await`; a `Notify` wakes `wait_for`/`wait_ready` whenever something is recorded.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State as Shared;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+
+use super::payloads::{self as p, TestUser, ADMIN, BOT, MEMBER, OWNER};
+use super::schema;
+
+/// One REST request as the fake saw it, and what it answered.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Percent-decoded path without the `/api/v10` prefix, e.g. `/channels/1/messages`.
+    pub path: String,
+    /// Raw query string without `?` ("" when none).
+    pub query: String,
+    /// The JSON body; `Value::Null` when there was none, a string when it was not JSON.
+    pub body: Value,
+    /// The status the fake answered.
+    pub status: u16,
+}
+
+impl Recorded {
+    /// `r.is("POST", "/channels/")`: method equals and path starts with `path_prefix`.
+    pub fn is(&self, method: &str, path_prefix: &str) -> bool {
+        self.method == method && self.path.starts_with(path_prefix)
+    }
+}
+
+/// A request body that real Discord would reject.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    pub method: String,
+    pub path: String,
+    /// The spec's path template (or the fake's own rule set, for the extra message rules).
+    pub template: String,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub struct FakeDiscord {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    port: u16,
+    state: Mutex<State>,
+    /// Signalled after every recorded request and gateway state change.
+    changed: Notify,
+}
+
+struct Fault {
+    method: String,
+    path_part: String,
+    status: u16,
+    retry_after: Option<f64>,
+    remaining: usize,
+}
+
+/// What the fake remembers about an interaction it dispatched, to answer callbacks/webhooks.
+struct Interaction {
+    id: u64,
+    kind: u8,
+    channel_id: u64,
+    invoker: Value,
+    command_name: String,
+    /// For component interactions: the message the component is on (`@original` for 6/7).
+    clicked_message: Option<u64>,
+    response_type: Option<u8>,
+    original: Option<u64>,
+}
+
+enum Outgoing {
+    Frame(Value),
+    /// Close the TCP connection without a WebSocket close handshake.
+    Drop,
+}
+
+#[derive(Default)]
+struct Gateway {
+    /// The connection dispatches go to (id, sender to its task).
+    conn: Option<(u64, mpsc::UnboundedSender<Outgoing>)>,
+    next_conn: u64,
+    /// A session is established on `conn` (READY or RESUMED was sent).
+    live: bool,
+    session_id: Option<String>,
+    seq: u64,
+    intents: u64,
+    identifies: Vec<Value>,
+    resumes: usize,
+    /// Dispatches made while no session was live; sent after the next READY/RESUMED.
+    backlog: Vec<(String, Value)>,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Recorded>,
+    violations: Vec<Violation>,
+    faults: Vec<Fault>,
+    closed_dms: HashSet<u64>,
+    users: BTreeMap<u64, TestUser>,
+    /// Guild channels (incl. the category and threads) and DM channels, by id.
+    channels: BTreeMap<u64, Value>,
+    dm_by_user: HashMap<u64, u64>,
+    /// All live messages by id; ids grow with time, so this is creation order.
+    messages: BTreeMap<u64, Value>,
+    nonces: HashMap<(u64, String), u64>,
+    /// By token.
+    interactions: HashMap<String, Interaction>,
+    global_commands: Vec<Value>,
+    guild_commands: BTreeMap<u64, Vec<Value>>,
+    gateway: Gateway,
+}
+
+struct Reply {
+    status: u16,
+    body: Option<Value>,
+    headers: Vec<(&'static str, String)>,
+}
+
+fn ok(body: Value) -> Reply {
+    Reply {
+        status: 200,
+        body: Some(body),
+        headers: Vec::new(),
+    }
+}
+fn no_content() -> Reply {
+    Reply {
+        status: 204,
+        body: None,
+        headers: Vec::new(),
+    }
+}
+fn err(status: u16, code: u32, message: &str) -> Reply {
+    Reply {
+        status,
+        body: Some(p::error(code, message)),
+        headers: Vec::new(),
+    }
+}
+
+impl FakeDiscord {
+    /// Binds 127.0.0.1:0 and serves until the test's runtime ends.
+    pub async fn start() -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let mut state = State::default();
+        for u in [ADMIN, MEMBER, OWNER, BOT] {
+            state.users.insert(u.id, u);
+        }
+        state.channels.insert(
+            p::CATEGORY_ID,
+            p::category_channel(p::CATEGORY_ID, "Text Channels"),
+        );
+        state
+            .channels
+            .insert(p::CHANNEL_ID, p::text_channel(p::CHANNEL_ID, "general", 0));
+        state.channels.insert(
+            p::OTHER_CHANNEL_ID,
+            p::text_channel(p::OTHER_CHANNEL_ID, "bot-commands", 1),
+        );
+        let fake = FakeDiscord {
+            inner: Arc::new(Inner {
+                port,
+                state: Mutex::new(state),
+                changed: Notify::new(),
+            }),
+        };
+        // Parse the spec before the bot's first request, so that request is not slow.
+        tokio::task::spawn_blocking(schema::spec).await.unwrap();
+        let app = Router::new()
+            .route("/gateway", get(gateway_ws))
+            .fallback(rest)
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("fake discord server")
+        });
+        fake
+    }
+
+    /// `http://127.0.0.1:PORT`: pass to `HttpBuilder::proxy`.
+    pub fn api_base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.inner.port)
+    }
+
+    /// What `GET /gateway` answers and READY's `resume_gateway_url`.
+    pub fn gateway_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/gateway", self.inner.port)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not hide the state from the others.
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ---- waiting ----------------------------------------------------------------------------
+
+    /// Waits until `done` holds, re-checking whenever the fake's state changes.
+    async fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut done: impl FnMut(&State) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Register interest before checking, so a change in between is not missed.
+            let notified = self.inner.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(t) = done(&self.state()) {
+                return t;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let log: Vec<String> = self
+                    .requests()
+                    .iter()
+                    .map(|r| format!("  {} {} -> {}", r.method, r.path, r.status))
+                    .collect();
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; requests so far:\n{}",
+                    log.join("\n")
+                );
+            }
+        }
+    }
+
+    /// Waits until a gateway session is live: the bot identified and got READY + GUILD_CREATE,
+    /// or resumed. After a gateway fault, call it again to wait for the reconnect.
+    pub async fn wait_ready(&self, timeout: Duration) {
+        self.wait_until(timeout, "a live gateway session", |s| {
+            s.gateway.live.then_some(())
+        })
+        .await
+    }
+
+    /// The first recorded request (from the start of the test) matching `pred`.
+    pub async fn wait_for(&self, pred: impl Fn(&Recorded) -> bool, timeout: Duration) -> Recorded {
+        self.wait_until(timeout, "a matching request", |s| {
+            s.requests.iter().find(|r| pred(r)).cloned()
+        })
+        .await
+    }
+
+    /// Waits for the response callback of an interaction payload built by this fake.
+    pub async fn wait_callback(&self, interaction: &Value, timeout: Duration) -> Recorded {
+        let prefix = format!(
+            "/interactions/{}/",
+            interaction["id"].as_str().unwrap_or_default()
+        );
+        self.wait_for(|r| r.is("POST", &prefix), timeout).await
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state().requests.clone()
+    }
+
+    pub fn count(&self, pred: impl Fn(&Recorded) -> bool) -> usize {
+        self.state().requests.iter().filter(|r| pred(r)).count()
+    }
+
+    // ---- gateway ------------------------------------------------------------------------------
+
+    pub fn identify_count(&self) -> usize {
+        self.state().gateway.identifies.len()
+    }
+
+    /// The `d` of every IDENTIFY received (token, intents, shard, properties, …).
+    pub fn identifies(&self) -> Vec<Value> {
+        self.state().gateway.identifies.clone()
+    }
+
+    /// The READY data IDENTIFY is answered with (session id aside).
+    pub fn ready_payload(&self) -> Value {
+        p::ready("fake-session", &self.gateway_url(), &json!([0, 1]))
+    }
+
+    /// The GUILD_CREATE data sent after READY (current channels and members).
+    pub fn guild_create_payload(&self) -> Value {
+        self.state().guild_create()
+    }
+
+    pub fn resume_count(&self) -> usize {
+        self.state().gateway.resumes
+    }
+
+    /// Sends a dispatch (op 0) with the next sequence number. Without a live session it is held
+    /// back and sent after the next READY/RESUMED. Events the bot's intents do not cover are
+    /// dropped (with a note on stderr), as Discord would never send them.
+    /// INTERACTION_CREATE payloads are remembered so their callbacks and webhooks can be answered.
+    pub fn dispatch(&self, event: &str, data: Value) {
+        let mut st = self.state();
+        if event == "INTERACTION_CREATE" {
+            st.remember_interaction(&data);
+        }
+        if let Some(intent) = required_intent(event, &data) {
+            if !st.gateway.identifies.is_empty() && st.gateway.intents & intent == 0 {
+                eprintln!("fake discord: not sending {event}: the bot's intents lack {intent:#x}");
+                return;
+            }
+        }
+        if st.gateway.live {
+            let frame = st.next_dispatch(event, data);
+            st.send(Outgoing::Frame(frame));
+        } else {
+            st.gateway.backlog.push((event.to_string(), data));
+        }
+    }
+
+    /// Fault: closes the gateway TCP connection without a close frame. The session survives, so
+    /// serenity resumes.
+    pub fn drop_gateway(&self) {
+        let mut st = self.state();
+        st.gateway.live = false;
+        st.send(Outgoing::Drop);
+        st.gateway.conn = None;
+    }
+
+    /// Fault: op 7 RECONNECT. serenity reconnects and resumes.
+    pub fn send_reconnect(&self) {
+        self.detach_with(p::frame(7, None, None, Value::Null), true);
+    }
+
+    /// Fault: op 9 INVALID_SESSION. With `resumable = false` the session is forgotten and
+    /// serenity re-identifies (its shard queuer waits ~5 s between IDENTIFYs).
+    pub fn invalidate_session(&self, resumable: bool) {
+        self.detach_with(p::frame(9, None, None, json!(resumable)), resumable);
+    }
+
+    /// Sends a last frame, then stops routing dispatches to the connection. The socket stays
+    /// open for serenity to close: if the fake closed it, serenity 0.12.5 could spin forever in
+    /// `checked_shutdown` waiting for a close frame from an already-ended stream.
+    fn detach_with(&self, frame: Value, keep_session: bool) {
+        let mut st = self.state();
+        st.gateway.live = false;
+        if !keep_session {
+            st.gateway.session_id = None;
+        }
+        st.send(Outgoing::Frame(frame));
+        st.gateway.conn = None;
+    }
+
+    async fn run_gateway(self, mut socket: WebSocket) {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let conn_id = {
+            let mut st = self.state();
+            st.gateway.next_conn += 1;
+            st.gateway.conn = Some((st.gateway.next_conn, tx));
+            st.gateway.live = false;
+            st.gateway.next_conn
+        };
+        if send_frame(&mut socket, &p::hello()).await.is_err() {
+            return;
+        }
+        let mut routed = true;
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => {
+                    let text = match incoming {
+                        Some(Ok(WsMessage::Text(t))) => t,
+                        // Keep reading after a close frame: the next read sends the close reply
+                        // (serenity waits for it) and then ends the stream.
+                        Some(Err(_)) | None => break,
+                        Some(Ok(_)) => continue,
+                    };
+                    let Ok(frame) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+                    let (replies, close) = self.state().on_gateway_frame(&frame, &self.gateway_url());
+                    for reply in &replies {
+                        if send_frame(&mut socket, reply).await.is_err() {
+                            break;
+                        }
+                    }
+                    self.inner.changed.notify_waiters();
+                    if let Some(code) = close {
+                        let frame = axum::extract::ws::CloseFrame { code, reason: "fake discord".into() };
+                        let _ = socket.send(WsMessage::Close(Some(frame))).await;
+                        break;
+                    }
+                }
+                out = rx.recv(), if routed => match out {
+                    Some(Outgoing::Frame(frame)) => {
+                        if send_frame(&mut socket, &frame).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Outgoing::Drop) => break,
+                    // Detached (RECONNECT / INVALID_SESSION): keep answering until serenity closes.
+                    None => routed = false,
+                },
+            }
+        }
+        let mut st = self.state();
+        if st
+            .gateway
+            .conn
+            .as_ref()
+            .is_some_and(|(id, _)| *id == conn_id)
+        {
+            st.gateway.conn = None;
+            st.gateway.live = false;
+        }
+        drop(st);
+        self.inner.changed.notify_waiters();
+    }
+
+    // ---- fault injection and settings -----------------------------------------------------------
+
+    /// The next `times` requests with this method whose path contains `path_part` get `status`
+    /// with a Discord-style error body. `GET /gateway` is never failed: serenity would fall back
+    /// to the real `wss://gateway.discord.gg`.
+    pub fn fail_next(&self, method: &str, path_part: &str, status: u16, times: usize) {
+        self.add_fault(method, path_part, status, None, times);
+    }
+
+    /// Like `fail_next` with 429 and Discord's rate-limit headers and body.
+    pub fn rate_limit_next(
+        &self,
+        method: &str,
+        path_part: &str,
+        retry_after_secs: f64,
+        times: usize,
+    ) {
+        self.add_fault(method, path_part, 429, Some(retry_after_secs), times);
+    }
+
+    fn add_fault(
+        &self,
+        method: &str,
+        path_part: &str,
+        status: u16,
+        retry_after: Option<f64>,
+        times: usize,
+    ) {
+        self.state().faults.push(Fault {
+            method: method.to_uppercase(),
+            path_part: path_part.to_string(),
+            status,
+            retry_after,
+            remaining: times,
+        });
+    }
+
+    /// Messages to this user's DM channel get 403 50007 "Cannot send messages to this user".
+    pub fn close_dms(&self, user: &TestUser) {
+        self.state().closed_dms.insert(user.id);
+    }
+
+    /// Registers a further guild member with a fresh id and @everyone's permissions.
+    pub fn new_user(&self, name: &'static str) -> TestUser {
+        let user = TestUser::new(p::snowflake(), name);
+        self.add_user(user.clone());
+        user
+    }
+
+    /// Makes a user known (guild member list, GET member, DM recipients).
+    pub fn add_user(&self, user: TestUser) {
+        self.state().users.insert(user.id, user);
+    }
+
+    // ---- store -------------------------------------------------------------------------------------
+
+    /// Messages in a channel, oldest first, as last edited; includes ephemeral ones (flags & 64),
+    /// which the bot itself cannot list via REST.
+    pub fn messages(&self, channel_id: u64) -> Vec<Value> {
+        let want = channel_id.to_string();
+        self.state()
+            .messages
+            .values()
+            .filter(|m| m["channel_id"] == want.as_str())
+            .cloned()
+            .collect()
+    }
+
+    pub fn message(&self, message_id: u64) -> Option<Value> {
+        self.state().messages.get(&message_id).cloned()
+    }
+
+    /// The commands the bot registered: global, or for a guild.
+    pub fn commands(&self, guild_id: Option<u64>) -> Vec<Value> {
+        let st = self.state();
+        match guild_id {
+            None => st.global_commands.clone(),
+            Some(g) => st.guild_commands.get(&g).cloned().unwrap_or_default(),
+        }
+    }
+
+    pub fn channel(&self, channel_id: u64) -> Option<Value> {
+        self.state().channels.get(&channel_id).cloned()
+    }
+
+    pub fn schema_violations(&self) -> Vec<Violation> {
+        self.state().violations.clone()
+    }
+
+    /// Panics listing every request body real Discord would have rejected.
+    pub fn assert_no_schema_violations(&self) {
+        let violations = self.schema_violations();
+        if !violations.is_empty() {
+            let list: Vec<String> = violations
+                .iter()
+                .map(|v| format!("  {} {} ({}): {}", v.method, v.path, v.template, v.message))
+                .collect();
+            panic!(
+                "{} request bodies Discord would reject:\n{}",
+                violations.len(),
+                list.join("\n")
+            );
+        }
+    }
+
+    // ---- payload builders ----------------------------------------------------------------------------
+
+    /// INTERACTION_CREATE data for a slash command (type 2). `options` maps option name to value.
+    /// Option types come from the command the bot registered (if it did), else from the JSON
+    /// value (string 3, integer 4, boolean 5, number 10); `{"type": 7, "value": id}` forces a
+    /// type. Users (6), channels (7) and roles (8) are added to `resolved`. `subcommand_path`
+    /// (`&["group", "sub"]` or `&["sub"]`) nests the options.
+    pub fn slash_command(
+        &self,
+        name: &str,
+        subcommand_path: &[&str],
+        options: Value,
+        user: &TestUser,
+        channel_id: u64,
+    ) -> Value {
+        self.command_interaction(2, name, subcommand_path, options, None, user, channel_id)
+    }
+
+    /// INTERACTION_CREATE data for autocomplete (type 4): like `slash_command`, with
+    /// `focused: true` (and a string value, as Discord sends what was typed) on `focused`.
+    pub fn autocomplete(
+        &self,
+        name: &str,
+        subcommand_path: &[&str],
+        options: Value,
+        focused: &str,
+        user: &TestUser,
+        channel_id: u64,
+    ) -> Value {
+        self.command_interaction(
+            4,
+            name,
+            subcommand_path,
+            options,
+            Some(focused),
+            user,
+            channel_id,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn command_interaction(
+        &self,
+        kind: u8,
+        name: &str,
+        subcommand_path: &[&str],
+        options: Value,
+        focused: Option<&str>,
+        user: &TestUser,
+        channel_id: u64,
+    ) -> Value {
+        let mut st = self.state();
+        st.users.insert(user.id, user.clone());
+        let command = st.find_command(name);
+        let (options, resolved) =
+            st.command_options(command.as_ref(), subcommand_path, &options, focused);
+        let mut data = json!({
+            "id": command.as_ref().map_or_else(|| p::id(p::snowflake()), |c| c["id"].clone()),
+            "name": name, "type": 1, "options": options,
+        });
+        if command.as_ref().is_some_and(|c| !c["guild_id"].is_null()) {
+            data["guild_id"] = p::id(p::GUILD_ID);
+        }
+        if resolved.as_object().is_some_and(|r| !r.is_empty()) {
+            data["resolved"] = resolved;
+        }
+        let channel = st.channel_or_panic(channel_id);
+        let id = p::snowflake();
+        p::interaction(id, &interaction_token(id), kind, data, user, &channel)
+    }
+
+    /// INTERACTION_CREATE data for a button click (type 3, component_type 2) on `message`
+    /// (e.g. `fake.message(id).unwrap()`).
+    pub fn button_click(
+        &self,
+        custom_id: &str,
+        message: &Value,
+        user: &TestUser,
+        channel_id: u64,
+    ) -> Value {
+        let mut st = self.state();
+        st.users.insert(user.id, user.clone());
+        let channel = st.channel_or_panic(channel_id);
+        let id = p::snowflake();
+        let data = json!({"custom_id": custom_id, "component_type": 2});
+        let mut v = p::interaction(id, &interaction_token(id), 3, data, user, &channel);
+        v["message"] = message.clone();
+        v
+    }
+
+    /// MESSAGE_REACTION_ADD data for `user` reacting with a unicode emoji.
+    pub fn reaction_add(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        user: &TestUser,
+        emoji_name: &str,
+    ) -> Value {
+        let mut st = self.state();
+        st.users.insert(user.id, user.clone());
+        let in_guild = !st.channel_or_panic(channel_id)["guild_id"].is_null();
+        let author = st
+            .messages
+            .get(&message_id)
+            .and_then(|m| m["author"]["id"].as_str()?.parse().ok());
+        p::reaction_add(channel_id, message_id, user, emoji_name, author, in_guild)
+    }
+
+    // ---- REST ------------------------------------------------------------------------------------------
+
+    fn handle_rest(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+        body: Value,
+    ) -> Reply {
+        let mut st = self.state();
+        st.check_body(method, path, &body);
+        let authorized = headers.get("authorization").and_then(|h| h.to_str().ok())
+            == Some(format!("Bot {}", p::TOKEN).as_str());
+        // GET /gateway needs no token (as on Discord). It must never fail: serenity would then
+        // fall back to the real wss://gateway.discord.gg.
+        let reply = if !authorized && path != "/gateway" {
+            err(401, 0, "401: Unauthorized")
+        } else if let Some(fault) = st.take_fault(method, path) {
+            fault
+        } else {
+            st.route(method, path, query, &body, &self.gateway_url())
+        };
+        st.requests.push(Recorded {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            body,
+            status: reply.status,
+        });
+        drop(st);
+        self.inner.changed.notify_waiters();
+        reply
+    }
+}
+
+fn interaction_token(interaction_id: u64) -> String {
+    format!("fake-interaction-token-{interaction_id}")
+}
+
+/// The intent a dispatch needs, for the few events the fake is likely to send.
+fn required_intent(event: &str, data: &Value) -> Option<u64> {
+    let in_guild = !data["guild_id"].is_null();
+    match event {
+        "GUILD_CREATE" | "THREAD_CREATE" | "CHANNEL_CREATE" => Some(1 << 0),
+        "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" => {
+            Some(if in_guild { 1 << 9 } else { 1 << 12 })
+        }
+        "MESSAGE_REACTION_ADD" | "MESSAGE_REACTION_REMOVE" => {
+            Some(if in_guild { 1 << 10 } else { 1 << 13 })
+        }
+        _ => None,
+    }
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: &Value) -> Result<(), axum::Error> {
+    socket.send(WsMessage::Text(frame.to_string().into())).await
+}
+
+async fn gateway_ws(Shared(fake): Shared<FakeDiscord>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| fake.run_gateway(socket))
+}
+
+async fn rest(
+    Shared(fake): Shared<FakeDiscord>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = percent_decode(uri.path());
+    let query = uri.query().unwrap_or("").to_string();
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    };
+    let reply = match path.strip_prefix("/api/v10") {
+        Some(rest_path) => fake.handle_rest(method.as_str(), rest_path, &query, &headers, body),
+        None => {
+            // Not under /api/v10: still recorded, so a wrong base URL shows up in the log.
+            let mut st = fake.state();
+            st.requests.push(Recorded {
+                method: method.to_string(),
+                path,
+                query,
+                body,
+                status: 404,
+            });
+            drop(st);
+            fake.inner.changed.notify_waiters();
+            err(404, 0, "Unknown route")
+        }
+    };
+    let mut response = match reply.body {
+        Some(body) => (
+            StatusCode::from_u16(reply.status).unwrap(),
+            axum::Json(body),
+        )
+            .into_response(),
+        None => StatusCode::from_u16(reply.status).unwrap().into_response(),
+    };
+    for (name, value) in reply.headers {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_str(&value).unwrap());
+    }
+    response
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = || {
+            std::str::from_utf8(bytes.get(i + 1..i + 3)?)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        };
+        match (bytes[i], hex()) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl State {
+    fn send(&self, out: Outgoing) {
+        if let Some((_, tx)) = &self.gateway.conn {
+            let _ = tx.send(out);
+        }
+    }
+
+    fn next_dispatch(&mut self, event: &str, data: Value) -> Value {
+        self.gateway.seq += 1;
+        p::frame(0, Some(event), Some(self.gateway.seq), data)
+    }
+
+    /// Handles one client frame; returns frames to send back and maybe a close code.
+    fn on_gateway_frame(&mut self, frame: &Value, ws_url: &str) -> (Vec<Value>, Option<u16>) {
+        let d = &frame["d"];
+        let token_ok = d["token"].as_str().map(|t| t.trim_start_matches("Bot ")) == Some(p::TOKEN);
+        match frame["op"].as_u64() {
+            Some(1) => (vec![p::frame(11, None, None, Value::Null)], None),
+            Some(2) => {
+                self.gateway.identifies.push(d.clone());
+                if !token_ok {
+                    return (Vec::new(), Some(4004)); // Authentication failed
+                }
+                self.gateway.intents = d["intents"].as_u64().unwrap_or(0);
+                let session_id = format!("fake-session-{}", p::snowflake());
+                self.gateway.session_id = Some(session_id.clone());
+                self.gateway.seq = 0;
+                self.gateway.live = true;
+                let shard = d.get("shard").cloned().unwrap_or(json!([0, 1]));
+                let ready = p::ready(&session_id, ws_url, &shard);
+                let guild = self.guild_create();
+                let mut out = vec![
+                    self.next_dispatch("READY", ready),
+                    self.next_dispatch("GUILD_CREATE", guild),
+                ];
+                out.extend(self.flush_backlog());
+                (out, None)
+            }
+            Some(6) => {
+                let same_session = d["session_id"].as_str().is_some()
+                    && d["session_id"].as_str() == self.gateway.session_id.as_deref();
+                if !token_ok || !same_session {
+                    self.gateway.session_id = None;
+                    return (vec![p::frame(9, None, None, json!(false))], None);
+                }
+                self.gateway.resumes += 1;
+                self.gateway.live = true;
+                // Discord would replay what the client missed; the fake only sends its backlog.
+                let mut out = vec![self.next_dispatch("RESUMED", json!({"_trace": ["fake"]}))];
+                out.extend(self.flush_backlog());
+                (out, None)
+            }
+            _ => (Vec::new(), None),
+        }
+    }
+
+    fn flush_backlog(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.gateway.backlog)
+            .into_iter()
+            .map(|(event, data)| self.next_dispatch(&event, data))
+            .collect()
+    }
+
+    fn guild_create(&self) -> Value {
+        let channels = self
+            .channels
+            .values()
+            .filter(|c| c["type"] == 0 || c["type"] == 4)
+            .cloned()
+            .collect();
+        let members = self.users.values().map(p::member).collect();
+        p::guild_create(channels, members)
+    }
+
+    fn channel_or_panic(&self, channel_id: u64) -> Value {
+        self.channels
+            .get(&channel_id)
+            .cloned()
+            .unwrap_or_else(|| panic!("fake discord: unknown channel {channel_id}"))
+    }
+
+    fn user_json(&self, user_id: u64) -> Value {
+        match self.users.get(&user_id) {
+            Some(u) => p::user(u),
+            None => p::user(&TestUser::new(user_id, "someone")),
+        }
+    }
+
+    fn remember_interaction(&mut self, data: &Value) {
+        let (Some(token), Some(id)) = (
+            data["token"].as_str(),
+            data["id"].as_str().and_then(|i| i.parse().ok()),
+        ) else {
+            return;
+        };
+        let invoker = if data["member"]["user"].is_object() {
+            &data["member"]["user"]
+        } else {
+            &data["user"]
+        };
+        self.interactions.insert(
+            token.to_string(),
+            Interaction {
+                id,
+                kind: data["type"].as_u64().unwrap_or(2) as u8,
+                channel_id: data["channel_id"]
+                    .as_str()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0),
+                invoker: invoker.clone(),
+                command_name: data["data"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                clicked_message: data["message"]["id"].as_str().and_then(|m| m.parse().ok()),
+                response_type: None,
+                original: None,
+            },
+        );
+    }
+
+    fn find_command(&self, name: &str) -> Option<Value> {
+        let guild = self.guild_commands.get(&p::GUILD_ID).into_iter().flatten();
+        guild
+            .chain(&self.global_commands)
+            .find(|c| c["name"] == name)
+            .cloned()
+    }
+
+    /// Builds the typed (and nested) options and `resolved` of a command interaction.
+    fn command_options(
+        &self,
+        command: Option<&Value>,
+        path: &[&str],
+        given: &Value,
+        focused: Option<&str>,
+    ) -> (Value, Value) {
+        // The option definitions the bot registered for this (sub)command, if any.
+        let mut defs: Vec<Value> = command
+            .and_then(|c| c["options"].as_array().cloned())
+            .unwrap_or_default();
+        for seg in path {
+            let sub = defs
+                .iter()
+                .find(|o| o["name"] == *seg)
+                .and_then(|o| o["options"].as_array().cloned());
+            defs = sub.unwrap_or_default();
+        }
+        let given = given.as_object().cloned().unwrap_or_default();
+        // Registered order first (Discord keeps it), then anything else given.
+        let mut names: Vec<String> = defs
+            .iter()
+            .filter_map(|d| d["name"].as_str())
+            .filter(|n| given.contains_key(*n))
+            .map(String::from)
+            .collect();
+        names.extend(
+            given
+                .keys()
+                .filter(|k| !names.contains(k))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+
+        let mut resolved = json!({});
+        let mut options = Vec::new();
+        for name in names {
+            let raw = &given[&name];
+            let registered = defs
+                .iter()
+                .find(|d| d["name"] == name.as_str())
+                .and_then(|d| d["type"].as_u64());
+            let (kind, mut value) = match raw {
+                Value::Object(o) if o.contains_key("type") => {
+                    (o["type"].as_u64().unwrap_or(3), o["value"].clone())
+                }
+                _ => (
+                    registered.unwrap_or_else(|| infer_option_type(raw)),
+                    raw.clone(),
+                ),
+            };
+            // Ids travel as strings; a focused option carries the raw typed text.
+            if matches!(kind, 6..=9 | 11) || focused == Some(name.as_str()) {
+                if let Value::Number(n) = &value {
+                    value = Value::String(n.to_string());
+                }
+            }
+            let mut option = json!({"name": name, "type": kind, "value": value});
+            if focused == Some(name.as_str()) {
+                option["focused"] = json!(true);
+            } else {
+                self.resolve(kind, &value, &mut resolved);
+            }
+            options.push(option);
+        }
+        let mut nested = Value::Array(options);
+        for (i, seg) in path.iter().enumerate().rev() {
+            let kind = if i + 1 == path.len() { 1 } else { 2 };
+            nested = json!([{"name": seg, "type": kind, "options": nested}]);
+        }
+        (nested, resolved)
+    }
+
+    fn resolve(&self, kind: u64, value: &Value, resolved: &mut Value) {
+        let Some(id) = value.as_str().and_then(|v| v.parse::<u64>().ok()) else {
+            return;
+        };
+        let key = id.to_string();
+        match kind {
+            6 => {
+                resolved["users"][&key] = self.user_json(id);
+                if let Some(u) = self.users.get(&id) {
+                    let mut m = p::member_bare(u);
+                    m["permissions"] = json!(u.permissions.to_string());
+                    resolved["members"][&key] = m;
+                }
+            }
+            7 => {
+                let channel = self.channel_or_panic(id);
+                resolved["channels"][&key] = p::partial_channel(&channel, p::EVERYONE_PERMISSIONS);
+            }
+            8 => {
+                let role = p::guild_roles()
+                    .into_iter()
+                    .find(|r| r["id"] == key.as_str());
+                resolved["roles"][&key] =
+                    role.unwrap_or_else(|| panic!("fake discord: unknown role {id}"));
+            }
+            _ => {}
+        }
+    }
+
+    // ---- REST internals ------------------------------------------------------------------------------
+
+    /// Records violations: spec schema, plus the message rules the spec lacks.
+    fn check_body(&mut self, method: &str, path: &str, body: &Value) {
+        if !(body.is_object() || body.is_array()) {
+            return;
+        }
+        let (template, mut errors) = schema::spec().validate(method, path, body);
+        let template = template.unwrap_or_else(|| "(no such operation in the spec)".into());
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        errors.extend(match (method, segs.as_slice()) {
+            ("POST", ["channels", _, "messages"]) => schema::extra_message_rules(body, true, true),
+            ("PATCH", ["channels", _, "messages", _]) => {
+                schema::extra_message_rules(body, true, false)
+            }
+            ("POST", ["webhooks", _, _]) => schema::extra_message_rules(body, false, true),
+            ("PATCH", ["webhooks", _, _, "messages", _]) => {
+                schema::extra_message_rules(body, false, false)
+            }
+            ("POST", ["interactions", _, _, "callback"]) => match body["type"].as_u64() {
+                Some(4) => schema::extra_message_rules(&body["data"], false, true),
+                Some(7) => schema::extra_message_rules(&body["data"], false, false),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        });
+        for message in errors {
+            self.violations.push(Violation {
+                method: method.to_string(),
+                path: path.to_string(),
+                template: template.clone(),
+                message,
+            });
+        }
+    }
+
+    fn take_fault(&mut self, method: &str, path: &str) -> Option<Reply> {
+        if path == "/gateway" {
+            return None;
+        }
+        let fault = self
+            .faults
+            .iter_mut()
+            .find(|f| f.remaining > 0 && f.method == method && path.contains(&f.path_part))?;
+        fault.remaining -= 1;
+        Some(match fault.retry_after {
+            Some(secs) => {
+                let reset = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs_f64()
+                    + secs;
+                Reply {
+                    status: 429,
+                    body: Some(
+                        json!({"message": "You are being rate limited.", "retry_after": secs, "global": false, "code": 0}),
+                    ),
+                    headers: vec![
+                        ("retry-after", format!("{}", secs.ceil() as u64)),
+                        ("x-ratelimit-limit", "5".into()),
+                        ("x-ratelimit-remaining", "0".into()),
+                        ("x-ratelimit-reset", format!("{reset:.3}")),
+                        ("x-ratelimit-reset-after", format!("{secs:.3}")),
+                        ("x-ratelimit-bucket", "fake-bucket".into()),
+                        ("x-ratelimit-scope", "user".into()),
+                    ],
+                }
+            }
+            None => match fault.status {
+                403 => err(403, 50013, "Missing Permissions"),
+                404 => err(404, 10008, "Unknown Message"),
+                s => err(s, 0, &format!("{s}: fake failure")),
+            },
+        })
+    }
+
+    fn route(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &Value,
+        ws_url: &str,
+    ) -> Reply {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let num = |s: &str| s.parse::<u64>().ok();
+        match (method, segs.as_slice()) {
+            ("GET", ["gateway"]) => ok(json!({"url": ws_url})),
+            ("GET", ["gateway", "bot"]) => ok(p::bot_gateway(ws_url)),
+            ("GET", ["oauth2", "applications", "@me"]) => ok(p::application_info()),
+            ("GET", ["users", "@me"]) => ok(p::user(&BOT)),
+            ("PUT", ["applications", _, "commands"]) => {
+                self.global_commands =
+                    self.register_commands(body, None, &self.global_commands.clone());
+                ok(json!(self.global_commands))
+            }
+            ("GET", ["applications", _, "commands"]) => ok(json!(self.global_commands)),
+            ("PUT", ["applications", _, "guilds", g, "commands"]) => {
+                let Some(g) = num(g) else {
+                    return err(404, 10004, "Unknown Guild");
+                };
+                let old = self.guild_commands.get(&g).cloned().unwrap_or_default();
+                let new = self.register_commands(body, Some(g), &old);
+                self.guild_commands.insert(g, new.clone());
+                ok(json!(new))
+            }
+            ("GET", ["applications", _, "guilds", g, "commands"]) => ok(json!(num(g)
+                .and_then(|g| self.guild_commands.get(&g).cloned())
+                .unwrap_or_default())),
+            ("POST", ["interactions", id, token, "callback"]) => {
+                self.interaction_callback(id, token, body)
+            }
+            (_, ["webhooks", _, token, "messages", which]) => {
+                self.webhook_message(method, token, which, body)
+            }
+            ("POST", ["webhooks", _, token]) => self.followup(token, body),
+            ("POST", ["channels", c, "messages"]) => match num(c) {
+                Some(c) => self.channel_message_create(c, body),
+                None => err(404, 10003, "Unknown Channel"),
+            },
+            ("GET", ["channels", c, "messages"]) => {
+                self.channel_messages(num(c).unwrap_or(0), query)
+            }
+            (_, ["channels", c, "messages", m]) => {
+                self.channel_message(method, num(c).unwrap_or(0), num(m).unwrap_or(0), body)
+            }
+            ("PUT" | "DELETE", ["channels", _, "messages", m, "reactions", emoji, "@me"]) => {
+                self.own_reaction(method == "PUT", num(m).unwrap_or(0), emoji)
+            }
+            ("POST", ["channels", c, "messages", m, "threads"]) => {
+                self.thread_from_message(num(c).unwrap_or(0), num(m).unwrap_or(0), body)
+            }
+            ("POST", ["users", "@me", "channels"]) => {
+                let recipient = body["recipient_id"]
+                    .as_str()
+                    .and_then(num)
+                    .or_else(|| body["recipient_id"].as_u64());
+                match recipient {
+                    Some(u) => ok(self.dm_channel(u)),
+                    None => err(400, 50035, "Invalid Form Body"),
+                }
+            }
+            ("GET", ["channels", c]) => match num(c).and_then(|c| self.channels.get(&c)) {
+                Some(channel) => ok(channel.clone()),
+                None => err(404, 10003, "Unknown Channel"),
+            },
+            ("GET", ["guilds", g, "roles"]) if num(g) == Some(p::GUILD_ID) => {
+                ok(json!(p::guild_roles()))
+            }
+            ("GET", ["guilds", g, "members", u]) if num(g) == Some(p::GUILD_ID) => {
+                match num(u).and_then(|u| self.users.get(&u)) {
+                    Some(u) => ok(p::member(u)),
+                    None => err(404, 10007, "Unknown Member"),
+                }
+            }
+            ("GET", ["guilds", g, "channels"]) if num(g) == Some(p::GUILD_ID) => ok(self
+                .channels
+                .values()
+                .filter(|c| c["type"] == 0 || c["type"] == 4)
+                .cloned()
+                .collect()),
+            (_, ["guilds", g, ..]) if num(g) != Some(p::GUILD_ID) => {
+                err(404, 10004, "Unknown Guild")
+            }
+            _ => err(404, 0, "Unknown route"),
+        }
+    }
+
+    /// Bulk overwrite: keeps the id of a command whose name already existed, like Discord.
+    fn register_commands(&self, body: &Value, guild_id: Option<u64>, old: &[Value]) -> Vec<Value> {
+        let sent = body.as_array().cloned().unwrap_or_default();
+        sent.iter()
+            .map(|c| {
+                let existing = old
+                    .iter()
+                    .find(|o| o["name"] == c["name"])
+                    .and_then(|o| o["id"].as_str()?.parse().ok());
+                p::registered_command(c, existing.unwrap_or_else(p::snowflake), guild_id)
+            })
+            .collect()
+    }
+
+    fn store(&mut self, message: Value) -> Value {
+        let id = message["id"]
+            .as_str()
+            .and_then(|i| i.parse().ok())
+            .expect("message id");
+        self.messages.insert(id, message.clone());
+        message
+    }
+
+    /// Applies an edit body (content, embeds, components, flags, …) to a stored message.
+    fn edit(&mut self, message_id: u64, body: &Value) -> Option<Value> {
+        let template = p::message(message_id, 0, 0, body);
+        let m = self.messages.get_mut(&message_id)?;
+        for key in ["content", "embeds", "components"] {
+            if body.get(key).is_some_and(|v| !v.is_null()) {
+                m[key] = template[key].clone();
+            }
+        }
+        // An edit fills in a deferred ("thinking…") message: LOADING (128) goes away.
+        let mut flags = m["flags"].as_u64().unwrap_or(0) & !128;
+        if let Some(f) = body["flags"].as_u64() {
+            flags = (flags & 64) | (f & !64);
+        }
+        m["flags"] = json!(flags);
+        m["edited_timestamp"] = json!(p::now_iso());
+        Some(m.clone())
+    }
+
+    fn interaction_message(&self, token: &str, body: &Value) -> Value {
+        let ix = &self.interactions[token];
+        let kind = if ix.kind == 2 { 20 } else { 19 };
+        let mut m = p::message(p::snowflake(), ix.channel_id, kind, body);
+        m["flags"] = json!(body["flags"].as_u64().unwrap_or(0) & (64 | 4 | 4096));
+        p::interaction_message_fields(&mut m, ix.id, ix.kind, &ix.command_name, &ix.invoker);
+        m
+    }
+
+    fn interaction_callback(&mut self, id: &str, token: &str, body: &Value) -> Reply {
+        let Some(ix) = self
+            .interactions
+            .get(token)
+            .filter(|ix| ix.id.to_string() == id)
+        else {
+            return err(404, 10062, "Unknown interaction");
+        };
+        if ix.response_type.is_some() {
+            return err(400, 40060, "Interaction has already been acknowledged.");
+        }
+        let kind = body["type"].as_u64().unwrap_or(0) as u8;
+        let clicked = ix.clicked_message;
+        let original = match kind {
+            4 => {
+                let m = self.interaction_message(token, &body["data"]);
+                Some(self.store(m)["id"].as_str().unwrap().parse().unwrap())
+            }
+            5 => {
+                // The "thinking…" placeholder: empty, LOADING (128), ephemeral if asked.
+                let flags = 128 | (body["data"]["flags"].as_u64().unwrap_or(0) & 64);
+                let m = self.interaction_message(token, &json!({"flags": flags}));
+                let id: u64 = self.store(m)["id"].as_str().unwrap().parse().unwrap();
+                self.messages.get_mut(&id).unwrap()["flags"] = json!(flags);
+                Some(id)
+            }
+            6 | 7 if clicked.is_none() => {
+                return err(400, 40043, "Interaction is not a component interaction")
+            }
+            6 => clicked,
+            7 => {
+                self.edit(clicked.unwrap(), &body["data"]);
+                clicked
+            }
+            1 | 8 | 9 => None,
+            _ => return err(400, 50035, "Invalid Form Body"),
+        };
+        let ix = self.interactions.get_mut(token).unwrap();
+        ix.response_type = Some(kind);
+        ix.original = original;
+        no_content()
+    }
+
+    /// POST /webhooks/{app}/{token}: an interaction followup. The first one after a deferred
+    /// response (type 5) fills in the "thinking…" message instead of creating another, as on
+    /// Discord.
+    fn followup(&mut self, token: &str, body: &Value) -> Reply {
+        let Some(ix) = self.interactions.get(token) else {
+            return err(404, 10015, "Unknown Webhook");
+        };
+        let (response_type, original) = (ix.response_type, ix.original);
+        if response_type.is_none() {
+            return err(404, 10015, "Unknown Webhook"); // Not acknowledged yet.
+        }
+        if let Some(original) = original.filter(|_| response_type == Some(5)) {
+            if self
+                .messages
+                .get(&original)
+                .is_some_and(|m| m["flags"].as_u64().unwrap_or(0) & 128 != 0)
+            {
+                return ok(self.edit(original, body).unwrap());
+            }
+        }
+        let mut m = self.interaction_message(token, body);
+        if let Some(o) = original {
+            m["interaction_metadata"]["original_response_message_id"] = p::id(o);
+        }
+        ok(self.store(m))
+    }
+
+    fn webhook_message(&mut self, method: &str, token: &str, which: &str, body: &Value) -> Reply {
+        let Some(ix) = self.interactions.get(token) else {
+            return err(404, 10015, "Unknown Webhook");
+        };
+        let id = if which == "@original" {
+            ix.original
+        } else {
+            which.parse().ok()
+        };
+        let Some(id) = id.filter(|id| self.messages.contains_key(id)) else {
+            return err(404, 10008, "Unknown Message");
+        };
+        match method {
+            "GET" => ok(self.messages[&id].clone()),
+            "PATCH" => ok(self.edit(id, body).unwrap()),
+            "DELETE" => {
+                self.messages.remove(&id);
+                no_content()
+            }
+            _ => err(405, 0, "405: Method Not Allowed"),
+        }
+    }
+
+    fn channel_message_create(&mut self, channel_id: u64, body: &Value) -> Reply {
+        let Some(channel) = self.channels.get(&channel_id) else {
+            return err(404, 10003, "Unknown Channel");
+        };
+        if channel["type"] == 1 {
+            let recipient = channel["recipients"][0]["id"]
+                .as_str()
+                .and_then(|u| u.parse().ok())
+                .unwrap_or(0);
+            if self.closed_dms.contains(&recipient) {
+                return err(403, 50007, "Cannot send messages to this user");
+            }
+        }
+        // With enforce_nonce, a repeated nonce returns the first message instead of a new one.
+        let nonce = match &body["nonce"] {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        if let Some(nonce) = &nonce {
+            if body["enforce_nonce"] == true {
+                if let Some(first) = self
+                    .nonces
+                    .get(&(channel_id, nonce.clone()))
+                    .and_then(|id| self.messages.get(id))
+                {
+                    return ok(first.clone());
+                }
+            }
+        }
+        let reference = &body["message_reference"];
+        let mut m = p::message(
+            p::snowflake(),
+            channel_id,
+            if reference.is_object() { 19 } else { 0 },
+            body,
+        );
+        m["flags"] = json!(body["flags"].as_u64().unwrap_or(0) & (4 | 4096));
+        if let Some(ref_id) = reference["message_id"]
+            .as_str()
+            .and_then(|r| r.parse::<u64>().ok())
+        {
+            let Some(referenced) = self.messages.get(&ref_id).cloned() else {
+                return err(400, 50035, "Invalid Form Body: Unknown message");
+            };
+            m["message_reference"] = json!({
+                "type": 0, "channel_id": p::id(channel_id), "message_id": p::id(ref_id),
+                "guild_id": self.channels[&channel_id]["guild_id"],
+            });
+            m["referenced_message"] = referenced;
+        }
+        let m = self.store(m);
+        if let Some(nonce) = nonce {
+            self.nonces.insert(
+                (channel_id, nonce),
+                m["id"].as_str().unwrap().parse().unwrap(),
+            );
+        }
+        ok(m)
+    }
+
+    /// GET /channels/{c}/messages: newest first; `limit` (default 50, max 100), `before`, `after`.
+    /// Ephemeral messages are not listed, as on Discord.
+    fn channel_messages(&self, channel_id: u64, query: &str) -> Reply {
+        if !self.channels.contains_key(&channel_id) {
+            return err(404, 10003, "Unknown Channel");
+        }
+        let param = |name: &str| {
+            query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == name)
+                .and_then(|(_, v)| v.parse::<u64>().ok())
+        };
+        let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;
+        let (before, after) = (
+            param("before").unwrap_or(u64::MAX),
+            param("after").unwrap_or(0),
+        );
+        if after.saturating_add(1) >= before {
+            return ok(json!([]));
+        }
+        let want = channel_id.to_string();
+        let list: Vec<Value> = self
+            .messages
+            .range(after.saturating_add(1)..before)
+            .rev()
+            .map(|(_, m)| m)
+            .filter(|m| {
+                m["channel_id"] == want.as_str() && m["flags"].as_u64().unwrap_or(0) & 64 == 0
+            })
+            .take(limit)
+            .cloned()
+            .collect();
+        ok(json!(list))
+    }
+
+    fn channel_message(
+        &mut self,
+        method: &str,
+        channel_id: u64,
+        message_id: u64,
+        body: &Value,
+    ) -> Reply {
+        let found = self
+            .messages
+            .get(&message_id)
+            .filter(|m| m["channel_id"] == channel_id.to_string().as_str());
+        if found.is_none() {
+            return err(404, 10008, "Unknown Message");
+        }
+        match method {
+            "GET" => ok(found.unwrap().clone()),
+            "PATCH" => ok(self.edit(message_id, body).unwrap()),
+            "DELETE" => {
+                self.messages.remove(&message_id);
+                no_content()
+            }
+            _ => err(405, 0, "405: Method Not Allowed"),
+        }
+    }
+
+    /// PUT/DELETE …/reactions/{emoji}/@me: keeps the message's `reactions` list up to date.
+    fn own_reaction(&mut self, add: bool, message_id: u64, emoji: &str) -> Reply {
+        let Some(m) = self.messages.get_mut(&message_id) else {
+            return err(404, 10008, "Unknown Message");
+        };
+        let mut reactions = m["reactions"].as_array().cloned().unwrap_or_default();
+        // Custom emoji arrive as `name:id`.
+        let (name, emoji_id) = match emoji.split_once(':') {
+            Some((n, i)) => (n, p::id(i.parse().unwrap_or(0))),
+            None => (emoji, Value::Null),
+        };
+        let pos = reactions.iter().position(|r| r["emoji"]["name"] == name);
+        match (add, pos) {
+            (true, None) => reactions.push(json!({
+                "count": 1, "count_details": {"burst": 0, "normal": 1}, "me": true, "me_burst": false,
+                "emoji": {"id": emoji_id, "name": name}, "burst_colors": [],
+            })),
+            (false, Some(i)) => {
+                reactions.remove(i);
+            }
+            _ => {}
+        }
+        m["reactions"] = json!(reactions);
+        no_content()
+    }
+
+    fn thread_from_message(&mut self, channel_id: u64, message_id: u64, body: &Value) -> Reply {
+        if !self
+            .messages
+            .get(&message_id)
+            .is_some_and(|m| m["channel_id"] == channel_id.to_string().as_str())
+        {
+            return err(404, 10008, "Unknown Message");
+        }
+        if self.channels.contains_key(&message_id) {
+            return err(
+                400,
+                160004,
+                "A thread has already been created for this message",
+            );
+        }
+        let name = body["name"].as_str().unwrap_or("thread");
+        let thread = p::thread_channel(
+            message_id,
+            channel_id,
+            name,
+            body["auto_archive_duration"].as_u64().unwrap_or(4320),
+        );
+        self.channels.insert(message_id, thread.clone());
+        ok(thread)
+    }
+
+    /// POST /users/@me/channels: one DM channel per recipient.
+    fn dm_channel(&mut self, user_id: u64) -> Value {
+        if let Some(c) = self.dm_by_user.get(&user_id) {
+            return self.channels[c].clone();
+        }
+        let user = self
+            .users
+            .get(&user_id)
+            .cloned()
+            .unwrap_or(TestUser::new(user_id, "someone"));
+        let channel_id = p::snowflake();
+        let channel = p::dm_channel(channel_id, &user);
+        self.channels.insert(channel_id, channel.clone());
+        self.dm_by_user.insert(user_id, channel_id);
+        channel
+    }
+}
+
+fn infer_option_type(value: &Value) -> u64 {
+    match value {
+        Value::Bool(_) => 5,
+        Value::Number(n) if n.is_i64() || n.is_u64() => 4,
+        Value::Number(_) => 10,
+        _ => 3,
+    }
+}
