@@ -7,5 +7,7 @@
 pub mod bank;
 pub mod config;
 pub mod daily;
+pub mod discord;
 pub mod quiz;
+pub mod store;
 pub mod text;

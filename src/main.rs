@@ -150,7 +150,24 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing::info!(questions = bank.len(), "bank loaded");
-    tracing::info!("would connect to {}", config.describe_target());
-    ExitCode::SUCCESS
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(prepbot::discord::run(config, bank)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                prepbot::discord::StartError::NoToken => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
 }

@@ -1,0 +1,199 @@
+//! `/ask`: one question from the bank, answer one reaction or click away.
+
+use poise::serenity_prelude as serenity;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serenity::CreateAutocompleteResponse;
+use tracing::warn;
+
+use super::{autocomplete_from, close_matches};
+use crate::bank::{Bank, Difficulty, Filter};
+use crate::discord::errors::user;
+use crate::discord::{events, render, Context, Error};
+use crate::store::{QuestionMessage, Source};
+
+/// A difficulty as a slash-command choice.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum DifficultyChoice {
+    #[name = "easy"]
+    Easy,
+    #[name = "medium"]
+    Medium,
+    #[name = "hard"]
+    Hard,
+}
+
+impl From<DifficultyChoice> for Difficulty {
+    fn from(d: DifficultyChoice) -> Self {
+        match d {
+            DifficultyChoice::Easy => Difficulty::Easy,
+            DifficultyChoice::Medium => Difficulty::Medium,
+            DifficultyChoice::Hard => Difficulty::Hard,
+        }
+    }
+}
+
+pub async fn autocomplete_category(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let bank = ctx.data().bank();
+    choices(autocomplete_from(partial, bank.categories()))
+}
+
+pub async fn autocomplete_tag(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let bank = ctx.data().bank();
+    choices(autocomplete_from(partial, bank.tags()))
+}
+
+pub async fn autocomplete_id(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let bank = ctx.data().bank();
+    let p = partial.trim().to_lowercase();
+    // Match ids and question text, so typing "index" finds `database-indexing`.
+    let mut hits: Vec<_> = bank
+        .questions()
+        .iter()
+        .filter(|q| q.id.contains(&p) || q.question.to_lowercase().contains(&p))
+        .collect();
+    hits.sort_by_key(|q| !q.id.starts_with(&p));
+    let list = hits
+        .into_iter()
+        .take(25)
+        .map(|q| {
+            let name = crate::text::truncate(
+                &format!("{} — {}", q.id, q.question),
+                crate::text::limits::CHOICE_NAME,
+            );
+            serenity::AutocompleteChoice::new(name, q.id.clone())
+        })
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(list)
+}
+
+fn choices(names: Vec<String>) -> CreateAutocompleteResponse {
+    CreateAutocompleteResponse::new().set_choices(
+        names
+            .into_iter()
+            .map(|n| serenity::AutocompleteChoice::new(n.clone(), n))
+            .collect(),
+    )
+}
+
+/// Checks filter values against the bank; an unknown one is a user error listing close
+/// matches.
+pub fn build_filter(
+    bank: &Bank,
+    category: Option<String>,
+    tag: Option<String>,
+    difficulty: Option<Difficulty>,
+    id: Option<String>,
+) -> Result<Filter, Error> {
+    let norm = |s: Option<String>| s.map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty());
+    let (category, tag, id) = (norm(category), norm(tag), norm(id));
+    if let Some(c) = &category {
+        let cats = bank.categories();
+        if !cats.contains(&c.as_str()) {
+            return user(unknown("category", c, &cats));
+        }
+    }
+    if let Some(t) = &tag {
+        let tags = bank.tags();
+        if !tags.contains(&t.as_str()) {
+            return user(unknown("tag", t, &tags));
+        }
+    }
+    if let Some(i) = &id {
+        if bank.get(i).is_none() {
+            let ids: Vec<&str> = bank.questions().iter().map(|q| q.id.as_str()).collect();
+            return user(unknown("question id", i, &ids));
+        }
+    }
+    Ok(Filter {
+        category,
+        tag,
+        difficulty,
+        id,
+    })
+}
+
+fn unknown(what: &str, value: &str, known: &[&str]) -> String {
+    let value = crate::text::truncate(value, 64);
+    let near = close_matches(&value, known, 5);
+    let mut msg = format!("There is no {what} `{value}` in the question bank.");
+    if !near.is_empty() {
+        msg.push_str(&format!(
+            " Did you mean {}?",
+            near.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    } else if known.len() <= 12 {
+        msg.push_str(&format!(" Known: {}.", known.join(", ")));
+    }
+    msg
+}
+
+/// Ask an interview question; react 💡 or press Reveal to see the model answer.
+#[poise::command(slash_command)]
+pub async fn ask(
+    ctx: Context<'_>,
+    #[description = "Only questions of this category"]
+    #[autocomplete = "autocomplete_category"]
+    category: Option<String>,
+    #[description = "Only questions with this tag"]
+    #[autocomplete = "autocomplete_tag"]
+    tag: Option<String>,
+    #[description = "Only questions of this difficulty"] difficulty: Option<DifficultyChoice>,
+    #[description = "This exact question"]
+    #[autocomplete = "autocomplete_id"]
+    id: Option<String>,
+    #[description = "Only you see the question (default: false)"] private: Option<bool>,
+) -> Result<(), Error> {
+    let app = ctx.data().clone();
+    let bank = app.bank();
+    let filter = build_filter(&bank, category, tag, difficulty.map(Into::into), id)?;
+    let private = private.unwrap_or(false);
+    // Private questions get a bag per member: their practice, not the channel's.
+    let scope = if private {
+        format!("ask:user:{}", ctx.author().id)
+    } else {
+        format!("ask:channel:{}", ctx.channel_id())
+    };
+    let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
+    let drawn = app.store.update_bag(&scope, |bag| {
+        bag.draw(&bank, &filter, &mut rng)
+            .map(|d| d.question.clone())
+    })?;
+    let Some(q) = drawn else {
+        return user(format!(
+            "No question matches all of: {}. Try fewer filters.",
+            filter.describe()
+        ));
+    };
+    let emoji = &app.config.reveal.emoji;
+    let reply = poise::CreateReply::default()
+        .embed(render::question_embed(&q, emoji, private))
+        .components(vec![render::reveal_row(&q.id)])
+        .ephemeral(private)
+        .allowed_mentions(render::no_mentions());
+    let handle = ctx.send(reply).await?;
+    if private {
+        // Nobody else sees an ephemeral message, and it cannot take reactions.
+        return Ok(());
+    }
+    // Remember which message shows which question, so a reaction reveals it, even after a
+    // restart.
+    let msg = handle.message().await?;
+    app.store.record_question_message(
+        &QuestionMessage {
+            message_id: msg.id.get(),
+            channel_id: msg.channel_id.get(),
+            guild_id: ctx.guild_id().map(|g| g.get()),
+            question_id: q.id.clone(),
+        },
+        Source::Ask,
+        app.clock.now_ms(),
+    )?;
+    if let Err(e) = events::add_reveal_reaction(&app, msg.channel_id.get(), msg.id.get()).await {
+        warn!("could not add the reveal reaction: {e}");
+    }
+    Ok(())
+}
