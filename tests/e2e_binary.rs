@@ -1,0 +1,114 @@
+//! The built binary end to end: `prepbot` (run is the default) with a config file, against the
+//! fake Discord — and its logs, at every level, never contain the token.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use support::bot::*;
+use support::*;
+
+#[tokio::test]
+async fn binary_serves_ask_and_never_logs_the_token() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_bank(dir.path());
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n",
+            fake.api_base()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prepbot"))
+        .current_dir(dir.path())
+        .env("DISCORD_TOKEN", TOKEN)
+        // Everything, including serenity's, reqwest's and tungstenite's own logging.
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+
+    fake.wait_ready(WAIT).await;
+    fake.wait_for(is_registration, WAIT).await;
+    let cmd = fake.slash_command(
+        "ask",
+        &[],
+        json!({"id": "acid-properties"}),
+        &MEMBER,
+        CHANNEL_ID,
+    );
+    fake.dispatch("INTERACTION_CREATE", cmd.clone());
+    let cb = fake.wait_callback(&cmd, WAIT).await;
+    assert!(embed_text(callback_data(&cb)).contains("ACID"));
+    // The database is where the config says (the working directory by default).
+    assert!(dir.path().join("prepbot.db").exists());
+
+    // SIGTERM: a clean shutdown.
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+    let log = log.join().unwrap();
+    assert!(log.contains("connected to Discord"), "{log}");
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(
+        log.contains("TRACE") && log.contains("serenity"),
+        "trace logging was on"
+    );
+    assert!(!log.contains(TOKEN), "the token appeared in the log");
+    // The IDENTIFY payload carried it, so the test could have seen it.
+    assert!(fake.identifies()[0]["token"]
+        .as_str()
+        .unwrap()
+        .contains(TOKEN));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[test]
+fn run_without_a_token_explains_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_bank(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_prepbot"))
+        .current_dir(dir.path())
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no bot token: set DISCORD_TOKEN"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_with_a_broken_bank_names_the_place_and_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("questions.toml"), "[[question]]\nid = 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_prepbot"))
+        .current_dir(dir.path())
+        .env("DISCORD_TOKEN", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("questions.toml:2:6: `id` of question #1 must be a string"),
+        "{stderr}"
+    );
+}
