@@ -71,14 +71,6 @@ fn byte_index_of_char(s: &str, n: usize) -> usize {
     s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
 }
 
-/// Neutralises Discord mass mentions in text we did not write (bank text, user input), as a
-/// second line of defence behind `allowed_mentions`: a zero-width space after `@` keeps the
-/// text readable but unpingable even if it is ever sent without `allowed_mentions`.
-pub fn defang_mentions(s: &str) -> String {
-    s.replace("@everyone", "@\u{200B}everyone")
-        .replace("@here", "@\u{200B}here")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,13 +116,5 @@ mod tests {
     #[test]
     fn split_short_text_is_one_piece() {
         assert_eq!(split("short", 10), vec!["short".to_string()]);
-    }
-
-    #[test]
-    fn defang_breaks_mass_mentions() {
-        assert_eq!(
-            defang_mentions("hi @everyone and @here"),
-            "hi @\u{200B}everyone and @\u{200B}here"
-        );
     }
 }
