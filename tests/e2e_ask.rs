@@ -669,3 +669,32 @@ async fn a_500_then_success_on_a_reveal_delivers_exactly_one() {
     assert_eq!(replies_to(&fake, msg2).len(), 1);
     bot.shutdown().await;
 }
+
+#[tokio::test]
+async fn keeps_serving_across_gateway_reconnects() {
+    let (fake, dir) = setup().await;
+    let bot = start(
+        &fake,
+        config(&fake, dir.path()),
+        options(SignedDuration::ZERO),
+    )
+    .await;
+    ask(&fake, json!({}), &MEMBER).await;
+
+    // A dropped socket: serenity resumes.
+    fake.drop_gateway();
+    eventually("a RESUME", || (fake.resume_count() >= 1).then_some(())).await;
+    fake.wait_ready(WAIT).await;
+    ask(&fake, json!({}), &MEMBER).await;
+
+    // An invalid session: serenity identifies again; the bot's setup does not run twice.
+    fake.invalidate_session(false);
+    eventually("a second IDENTIFY", || {
+        (fake.identify_count() >= 2).then_some(())
+    })
+    .await;
+    fake.wait_ready(WAIT).await;
+    ask(&fake, json!({}), &MEMBER).await;
+    assert_eq!(fake.count(is_registration), 1, "commands registered once");
+    bot.shutdown().await;
+}
