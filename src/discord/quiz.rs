@@ -42,7 +42,9 @@ pub const COUNT_EDIT_INTERVAL: Duration = Duration::from_millis(1500);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Control {
-    Skip,
+    /// Close question `Some(index)` now; `None`: end the pause between questions. A skip
+    /// names its target so that one arriving late never closes the next question.
+    Skip(Option<usize>),
     Stop,
 }
 
@@ -114,14 +116,23 @@ impl Rounds {
         }
     }
 
-    /// Asks a round to skip its open question or stop.
+    /// Asks a round to skip its open question or stop. A pending stop is never replaced.
     fn control(&self, live: &Live, c: Control) {
-        *live.control.lock().unwrap_or_else(|p| p.into_inner()) = Some(c);
+        {
+            let mut slot = live.control.lock().unwrap_or_else(|p| p.into_inner());
+            if *slot != Some(Control::Stop) {
+                *slot = Some(c);
+            }
+        }
         live.wake.notify_one();
     }
 
-    pub fn skip(&self, live: &Live) {
-        self.control(live, Control::Skip);
+    /// Reveals the open question now, or ends the pause between questions. Returns whether
+    /// a question was open.
+    pub fn skip(&self, live: &Live) -> bool {
+        let open = live.round().open_question().map(|(index, _)| index);
+        self.control(live, Control::Skip(open));
+        open.is_some()
     }
 
     pub fn stop(&self, live: &Live) {
@@ -205,6 +216,7 @@ pub fn spawn_round(
 
 async fn drive(app: Arc<App>, live: Arc<Live>) {
     let intermission = Duration::from_secs(u64::from(app.config.quiz.intermission_seconds));
+    let mut stopped = false;
     let fin = loop {
         let asked = live.round().open_next(live.now());
         let Some(asked) = asked else {
@@ -217,12 +229,16 @@ async fn drive(app: Arc<App>, live: Arc<Live>) {
                 if !live.round().has_next() {
                     break live.round().finish();
                 }
-                // A pause to read the results; `/quiz stop` still works meanwhile.
+                // A pause to read the results; `/quiz stop` still works meanwhile, and
+                // `/quiz skip` ends it. Controls first: a stop that came in while the results
+                // were being posted ends the round before another question shows.
                 let stop = tokio::select! {
+                    biased;
+                    c = wait_pause_control(&live) => c == Control::Stop,
                     _ = tokio::time::sleep(intermission) => false,
-                    _ = wait_control(&live, Control::Stop) => true,
                 };
                 if stop {
+                    stopped = true;
                     break live.round().finish();
                 }
             }
@@ -230,31 +246,34 @@ async fn drive(app: Arc<App>, live: Arc<Live>) {
                 if let Some(result) = &fin.stopped {
                     close_question(&app, &live, &asked, message_id, result).await;
                 }
+                stopped = true;
                 break fin;
             }
         }
     };
-    let status = if fin.questions_played < fin.questions_total {
-        "stopped"
-    } else {
-        "finished"
-    };
+    let status = if stopped { "stopped" } else { "finished" };
     save_scores(&app, &live, fin.questions_played, &fin.totals);
     let _ = app
         .store
         .end_round(live.round_id, status, app.clock.now_ms());
+    // The round is over for everyone before its last message goes out: a `/quiz start` right
+    // after the final standings appear must not be told a round is running.
+    app.quiz.remove(live.round_id);
+    let nonce = format!("x{:x}", live.round_id);
     send(
         &app,
         live.channel_id,
-        final_message(&fin, status == "stopped"),
+        final_message(&fin, stopped)
+            .nonce(serenity::Nonce::String(nonce))
+            .enforce_nonce(true),
     )
     .await;
     info!(
         round = live.round_id,
         played = fin.questions_played,
+        status,
         "quiz round ended"
     );
-    app.quiz.remove(live.round_id);
 }
 
 enum Outcome {
@@ -262,12 +281,19 @@ enum Outcome {
     Stopped(Final),
 }
 
-async fn wait_control(live: &Live, want: Control) {
+/// Between questions: waits for `/quiz stop`, or a `/quiz skip` given while no question was
+/// open (it ends the pause). A skip aimed at a question that has closed meanwhile is dropped.
+async fn wait_pause_control(live: &Live) -> Control {
     loop {
         live.wake.notified().await;
-        let c = *live.control.lock().unwrap_or_else(|p| p.into_inner());
-        if c == Some(want) {
-            return;
+        let c = live
+            .control
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match c {
+            Some(c @ (Control::Stop | Control::Skip(None))) => return c,
+            Some(Control::Skip(Some(_))) | None => {}
         }
     }
 }
@@ -289,20 +315,21 @@ async fn run_question(app: &App, live: &Live, asked: &Asked, message_id: Option<
                 let control = live.control.lock().unwrap_or_else(|p| p.into_inner()).take();
                 match control {
                     Some(Control::Stop) => return Outcome::Stopped(live.round().stop(live.now())),
-                    Some(Control::Skip) => {
+                    Some(Control::Skip(Some(index))) if index == asked.index => {
                         if let Some(r) = live.round().close(live.now()) {
                             return Outcome::Closed(r);
                         }
                     }
-                    None => {
-                        let early = {
-                            let mut round = live.round();
-                            if round.should_close_early() { round.close(live.now()) } else { None }
-                        };
-                        if let Some(r) = early {
-                            return Outcome::Closed(r);
-                        }
-                    }
+                    // A skip meant for an earlier question or for the pause before this one.
+                    Some(Control::Skip(_)) | None => {}
+                }
+                // A click may have woken us together with a control (one wake for both).
+                let early = {
+                    let mut round = live.round();
+                    if round.should_close_early() { round.close(live.now()) } else { None }
+                };
+                if let Some(r) = early {
+                    return Outcome::Closed(r);
                 }
             }
             _ = tokio::time::sleep_until(next_count_edit), if pending_edit => {
@@ -312,7 +339,7 @@ async fn run_question(app: &App, live: &Live, asked: &Asked, message_id: Option<
                     shown_count = count;
                     if let Some(m) = message_id {
                         let body = json!({
-                            "embeds": [to_body(&question_embed(asked, count, app.clock.now().as_second() + remaining_secs(live, asked)))],
+                            "embeds": [to_body(&question_embed(asked, count, Some(app.clock.now().as_second() + remaining_secs(live, asked))))],
                             "allowed_mentions": to_body(&render::no_mentions()),
                         });
                         let path = format!("/channels/{}/messages/{m}", live.channel_id);
@@ -343,8 +370,8 @@ pub fn parse_button(id: &str) -> Option<(i64, usize, usize)> {
 }
 
 /// The question embed; texts are shortened so the whole message stays within Discord's
-/// 6000-character embed budget.
-fn question_embed(asked: &Asked, answered: usize, closes_at_unix: i64) -> CreateEmbed {
+/// 6000-character embed budget. `closes_at_unix` is `None` once the question has closed.
+fn question_embed(asked: &Asked, answered: usize, closes_at_unix: Option<i64>) -> CreateEmbed {
     let prompt = truncate(&asked.item.prompt, 2400);
     let per_choice = ((5600 - prompt.chars().count()) / CHOICES).min(limits::EMBED_FIELD_VALUE);
     let mut e = CreateEmbed::new()
@@ -358,15 +385,15 @@ fn question_embed(asked: &Asked, answered: usize, closes_at_unix: i64) -> Create
     for (i, choice) in asked.item.choices.iter().enumerate() {
         e = e.field(letter(i).to_string(), truncate(choice, per_choice), false);
     }
-    e.field(
-        "⏱",
-        format!("Closes <t:{closes_at_unix}:R> · {answered} answered"),
-        false,
-    )
-    .footer(CreateEmbedFooter::new(format!(
-        "{} · pick A–D below; your answer stays hidden",
-        render::display_name(&asked.item.category)
-    )))
+    let status = match closes_at_unix {
+        Some(t) => format!("Closes <t:{t}:R> · {answered} answered"),
+        None => format!("Closed · {answered} answered"),
+    };
+    e.field("⏱", status, false)
+        .footer(CreateEmbedFooter::new(format!(
+            "{} · pick A–D below; your answer stays hidden",
+            render::display_name(&asked.item.category)
+        )))
 }
 
 fn buttons(round_id: i64, index: usize, closed: Option<&QuestionResult>) -> CreateActionRow {
@@ -395,11 +422,11 @@ fn buttons(round_id: i64, index: usize, closed: Option<&QuestionResult>) -> Crea
 async fn post_question(app: &App, live: &Live, asked: &Asked) -> Option<u64> {
     let closes = app.clock.now().as_second() + remaining_secs(live, asked);
     let msg = serenity::CreateMessage::new()
-        .embed(question_embed(asked, 0, closes))
+        .embed(question_embed(asked, 0, Some(closes)))
         .components(vec![buttons(live.round_id, asked.index, None)])
         .allowed_mentions(render::no_mentions())
         .nonce(serenity::Nonce::String(format!(
-            "z{:x}{:x}",
+            "z{:x}-{:x}",
             live.round_id, asked.index
         )))
         .enforce_nonce(true);
@@ -467,7 +494,7 @@ async fn close_question(
     save_scores(app, live, played, &totals);
     if let Some(m) = message_id {
         let answered = r.answered.len();
-        let embed = question_embed(asked, answered, 0).field(
+        let embed = question_embed(asked, answered, None).field(
             "Answer",
             format!("**{}** is correct", r.item.correct_letter()),
             false,
@@ -519,7 +546,7 @@ async fn close_question(
             .embed(embed)
             .allowed_mentions(render::no_mentions())
             .nonce(serenity::Nonce::String(format!(
-                "y{:x}{:x}",
+                "y{:x}-{:x}",
                 live.round_id, asked.index
             )))
             .enforce_nonce(true),
@@ -645,13 +672,19 @@ pub async fn on_click(
     };
     let Some(live) = app.quiz.get(round_id) else {
         click
-            .create_response(&ctx.http, reply("This quiz round is over.".into()))
+            .create_response(
+                &ctx.http,
+                reply("Too late: this quiz round is over.".into()),
+            )
             .await?;
         return Ok(());
     };
-    let outcome = live
-        .round()
-        .answer(click.user.id.get(), index, choice, live.now());
+    // One lock for the answer and what to say if it is refused.
+    let (outcome, open, has_next) = {
+        let mut round = live.round();
+        let outcome = round.answer(click.user.id.get(), index, choice, live.now());
+        (outcome, round.open_question(), round.has_next())
+    };
     let text = match outcome {
         AnswerOutcome::LockedIn { choice } => {
             live.answers_changed.store(true, Ordering::Relaxed);
@@ -662,9 +695,16 @@ pub async fn on_click(
             "You already locked in **{}**; your first answer counts.",
             letter(choice)
         ),
-        AnswerOutcome::NotOpen => {
-            "Too late: this question is closed. Get ready for the next one!".into()
-        }
+        AnswerOutcome::NotOpen => match open {
+            Some((open, _)) if open != index => format!(
+                "Too late: that question is closed. Question {} is open now.",
+                open + 1
+            ),
+            _ if has_next => {
+                "Too late: this question is closed. Get ready for the next one!".into()
+            }
+            _ => "Too late: this question is closed, and it was the last one.".into(),
+        },
         AnswerOutcome::InvalidChoice => "That button is not one of the choices.".into(),
     };
     click.create_response(&ctx.http, reply(text)).await?;
@@ -686,15 +726,26 @@ pub async fn close_interrupted_rounds(_http: Arc<serenity::Http>, app: &Arc<App>
         if app.quiz.get(r.id).is_some() {
             continue; // a live round of this process (a gateway reconnect, not a restart)
         }
+        // Best first (the store's order); equal points and correct answers share a rank, as
+        // in the standings of a live round.
         let scores = app.store.round_scores(r.id).unwrap_or_default();
+        let mut rank = 0;
         let lines = scores
             .iter()
-            .take(20)
             .enumerate()
             .map(|(i, s)| {
+                let tied = i > 0
+                    && scores[i - 1].points_milli == s.points_milli
+                    && scores[i - 1].correct == s.correct;
+                if !tied {
+                    rank = i + 1;
+                }
+                (rank, s)
+            })
+            .take(20)
+            .map(|(rank, s)| {
                 format!(
-                    "**{}.** <@{}> · {} pts · {}/{} right",
-                    i + 1,
+                    "**{rank}.** <@{}> · {} pts · {}/{} right",
                     s.user_id,
                     format_points(s.points_milli),
                     s.correct,
@@ -724,7 +775,9 @@ pub async fn close_interrupted_rounds(_http: Arc<serenity::Http>, app: &Arc<App>
             r.channel_id,
             serenity::CreateMessage::new()
                 .embed(embed)
-                .allowed_mentions(render::no_mentions()),
+                .allowed_mentions(render::no_mentions())
+                .nonce(serenity::Nonce::String(format!("w{:x}", r.id)))
+                .enforce_nonce(true),
         )
         .await;
         let _ = app.store.end_round(r.id, "interrupted", app.clock.now_ms());

@@ -119,12 +119,18 @@ pub async fn start(
         .footer(CreateEmbedFooter::new(
             "/quiz stop ends it early · /quiz skip reveals and moves on",
         ));
-    ctx.send(
-        poise::CreateReply::default()
-            .embed(embed)
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    let sent = ctx
+        .send(
+            poise::CreateReply::default()
+                .embed(embed)
+                .allowed_mentions(render::no_mentions()),
+        )
+        .await;
+    if let Err(e) = sent {
+        // No driver will run this round: end it, or the channel stays blocked until a restart.
+        let _ = app.store.end_round(round_id, "stopped", app.clock.now_ms());
+        return Err(e.into());
+    }
     spawn_round(
         app.clone(),
         round_id,
@@ -179,10 +185,14 @@ pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only)]
 pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
     let live = controllable(&ctx)?;
-    ctx.data().quiz.skip(&live);
+    let text = if ctx.data().quiz.skip(&live) {
+        "⏭ Skipping: the answer comes now."
+    } else {
+        "⏭ Skipping the pause: the next question comes now."
+    };
     ctx.send(
         poise::CreateReply::default()
-            .content("⏭ Skipping: the answer comes now.")
+            .content(text)
             .ephemeral(true)
             .allowed_mentions(render::no_mentions()),
     )
