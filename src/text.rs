@@ -66,6 +66,17 @@ pub fn split(s: &str, max: usize) -> Vec<String> {
     out
 }
 
+/// "1 question", "2 questions": a count with its noun, for messages people read.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The byte index where the `n`th character starts (or the length when there are fewer).
 fn byte_index_of_char(s: &str, n: usize) -> usize {
     s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
@@ -111,6 +122,14 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| p.chars().count() <= 1024));
         assert_eq!(parts.concat(), s);
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(1, "question"), "1 question");
+        assert_eq!(count(0, "question"), "0 questions");
+        assert_eq!(count(6, "category"), "6 categories");
+        assert_eq!(count(1, "category"), "1 category");
     }
 
     #[test]

@@ -91,7 +91,7 @@ fn check_defaults_to_configured_paths() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 questions in 1 categories"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 question in 1 category"));
 }
 
 #[test]

@@ -205,7 +205,11 @@ impl Bank {
     /// `/bank info`.
     pub fn summary(&self) -> String {
         let cats = self.count_by_category();
-        let mut s = format!("{} questions in {} categories", self.len(), cats.len());
+        let mut s = format!(
+            "{} in {}",
+            crate::text::count(self.len(), "question"),
+            crate::text::count(cats.len(), "category")
+        );
         s.push_str("\n  by category: ");
         s.push_str(
             &cats

@@ -101,13 +101,18 @@ pub async fn start(
     };
     let mut note = String::new();
     if count < n as usize {
-        note = format!(" (only {count} questions match)");
+        note = format!(
+            " (only {} {} match)",
+            count,
+            if count == 1 { "question" } else { "questions" }
+        );
     }
     let embed = CreateEmbed::new()
         .title("🧠 Quiz round starting")
         .description(format!(
-            "**{count} questions**{note}, **{secs} s** each{}. Pick A–D with the buttons; \
+            "**{}**{note}, **{secs} s** each{}. Pick A–D with the buttons; \
              your answer stays hidden until the question closes. First answer counts.",
+            crate::text::count(count, "question"),
             if settings.speed_bonus {
                 ", faster right answers score more"
             } else {
