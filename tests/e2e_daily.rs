@@ -484,52 +484,55 @@ async fn bad_input_and_members_without_manage_server_are_refused() {
     bot.shutdown().await;
 }
 
+/// What a bot that crashed mid-send leaves in its database: a schedule and a pending post of
+/// 2026-03-10 with one attempt of unknown outcome.
+fn seed_pending_post(cfg: &Config, nonce: &str) {
+    let store = Store::open(&cfg.storage.path).unwrap();
+    store
+        .put_schedule(&ScheduleRow {
+            guild_id: GUILD_ID,
+            channel_id: OTHER_CHANNEL_ID,
+            time: "09:00".into(),
+            tz: ZONE.into(),
+            role_id: None,
+            filter: "{}".into(),
+            thread: false,
+            paused: false,
+            skip_date: None,
+            armed_from: 0,
+            last_error: None,
+        })
+        .unwrap();
+    let p = store
+        .begin_post(&PostRow {
+            id: 0,
+            guild_id: GUILD_ID,
+            local_date: "2026-03-10".into(),
+            number: 1,
+            question_id: "acid-properties".into(),
+            channel_id: OTHER_CHANNEL_ID,
+            nonce: nonce.into(),
+            state: "pending".into(),
+            message_id: None,
+            thread_id: None,
+            attempts: 0,
+            error: None,
+            created_at: 0,
+            sent_at: None,
+            kind: "scheduled".into(),
+        })
+        .unwrap();
+    store.post_attempt(p.id).unwrap();
+}
+
 /// A crash after Discord created the post but before the bot recorded it: the restarted bot
 /// finds the post in the channel and does not send a second one.
 #[tokio::test]
 async fn an_unrecorded_send_is_found_after_a_crash() {
     let (fake, dir) = setup().await;
     let cfg = config(&fake, dir.path());
-    let date = "2026-03-10";
     let nonce = format!("q20260310{GUILD_ID:x}");
-    {
-        let store = Store::open(&cfg.storage.path).unwrap();
-        store
-            .put_schedule(&ScheduleRow {
-                guild_id: GUILD_ID,
-                channel_id: OTHER_CHANNEL_ID,
-                time: "09:00".into(),
-                tz: ZONE.into(),
-                role_id: None,
-                filter: "{}".into(),
-                thread: false,
-                paused: false,
-                skip_date: None,
-                armed_from: 0,
-                last_error: None,
-            })
-            .unwrap();
-        let p = store
-            .begin_post(&PostRow {
-                id: 0,
-                guild_id: GUILD_ID,
-                local_date: date.into(),
-                number: 1,
-                question_id: "acid-properties".into(),
-                channel_id: OTHER_CHANNEL_ID,
-                nonce: nonce.clone(),
-                state: "pending".into(),
-                message_id: None,
-                thread_id: None,
-                attempts: 0,
-                error: None,
-                created_at: 0,
-                sent_at: None,
-                kind: "scheduled".into(),
-            })
-            .unwrap();
-        store.post_attempt(p.id).unwrap();
-    }
+    seed_pending_post(&cfg, &nonce);
     // What the crashed bot had sent: the post, in the channel.
     let sent: Value = reqwest::Client::new()
         .post(format!(
@@ -589,44 +592,7 @@ async fn an_unrecorded_send_is_found_after_a_crash() {
     // Without such a message the retry carries the recorded nonce.
     let (fake, dir) = setup().await;
     let cfg = config(&fake, dir.path());
-    {
-        let store = Store::open(&cfg.storage.path).unwrap();
-        store
-            .put_schedule(&ScheduleRow {
-                guild_id: GUILD_ID,
-                channel_id: OTHER_CHANNEL_ID,
-                time: "09:00".into(),
-                tz: ZONE.into(),
-                role_id: None,
-                filter: "{}".into(),
-                thread: false,
-                paused: false,
-                skip_date: None,
-                armed_from: 0,
-                last_error: None,
-            })
-            .unwrap();
-        let p = store
-            .begin_post(&PostRow {
-                id: 0,
-                guild_id: GUILD_ID,
-                local_date: date.into(),
-                number: 1,
-                question_id: "acid-properties".into(),
-                channel_id: OTHER_CHANNEL_ID,
-                nonce: nonce.clone(),
-                state: "pending".into(),
-                message_id: None,
-                thread_id: None,
-                attempts: 0,
-                error: None,
-                created_at: 0,
-                sent_at: None,
-                kind: "scheduled".into(),
-            })
-            .unwrap();
-        store.post_attempt(p.id).unwrap();
-    }
+    seed_pending_post(&cfg, &nonce);
     let bot = start(&fake, cfg, options(offset_to("2026-03-10 09:05:00"))).await;
     let post = eventually("the retried post", || {
         posts(&fake, OTHER_CHANNEL_ID).into_iter().next()

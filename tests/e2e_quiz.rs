@@ -1095,7 +1095,7 @@ async fn filters_pick_the_questions_and_results_explain_the_answer() {
     )
     .await;
     assert!(
-        embed_text(&started).contains("(only 1 questions match)"),
+        embed_text(&started).contains("(only 1 question matches)"),
         "{started}"
     );
     let q = question(&fake, CHANNEL_ID, 1).await;

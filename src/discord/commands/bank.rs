@@ -63,13 +63,7 @@ pub async fn info(ctx: Context<'_>) -> Result<(), Error> {
         .footer(CreateEmbedFooter::new(
             "Edit the files, then /bank reload (Manage Server)",
         ));
-    ctx.send(
-        poise::CreateReply::default()
-            .embed(embed)
-            .ephemeral(true)
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    ctx.send(super::reply(true).embed(embed)).await?;
     Ok(())
 }
 
@@ -100,13 +94,7 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
                 .colour(serenity::Colour::new(0xE74C3C))
         }
     };
-    ctx.send(
-        poise::CreateReply::default()
-            .embed(embed)
-            .ephemeral(true)
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    ctx.send(super::reply(true).embed(embed)).await?;
     Ok(())
 }
 

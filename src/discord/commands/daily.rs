@@ -34,13 +34,7 @@ async fn autocomplete_zone(_ctx: Context<'_>, partial: &str) -> CreateAutocomple
 }
 
 async fn say(ctx: Context<'_>, embed: CreateEmbed) -> Result<(), Error> {
-    ctx.send(
-        poise::CreateReply::default()
-            .embed(embed)
-            .ephemeral(true)
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    ctx.send(super::reply(true).embed(embed)).await?;
     Ok(())
 }
 

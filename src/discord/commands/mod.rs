@@ -11,6 +11,13 @@ use poise::serenity_prelude as serenity;
 use super::errors::{member_has, user};
 use super::{Context, Data, Error};
 
+/// A reply that pings nobody; `private` makes it ephemeral (only the caller sees it).
+pub fn reply(private: bool) -> poise::CreateReply {
+    poise::CreateReply::default()
+        .ephemeral(private)
+        .allowed_mentions(super::render::no_mentions())
+}
+
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
     vec![ask::ask(), bank::bank(), daily::daily(), quiz::quiz()]

@@ -8,7 +8,7 @@ use serenity::{CreateEmbed, CreateEmbedFooter};
 use super::ask::{autocomplete_category, autocomplete_tag, build_filter, DifficultyChoice};
 use crate::discord::errors::{member_has, user};
 use crate::discord::quiz::{pick_items, spawn_round, Live};
-use crate::discord::{render, Context, Error};
+use crate::discord::{Context, Error};
 use crate::quiz::{
     format_points, RoundSettings, QUESTIONS_DEFAULT, QUESTIONS_MAX, SECONDS_DEFAULT, SECONDS_MAX,
 };
@@ -102,9 +102,13 @@ pub async fn start(
     let mut note = String::new();
     if count < n as usize {
         note = format!(
-            " (only {} {} match)",
+            " (only {} {})",
             count,
-            if count == 1 { "question" } else { "questions" }
+            if count == 1 {
+                "question matches"
+            } else {
+                "questions match"
+            }
         );
     }
     let embed = CreateEmbed::new()
@@ -124,13 +128,7 @@ pub async fn start(
         .footer(CreateEmbedFooter::new(
             "/quiz stop ends it early · /quiz skip reveals and moves on",
         ));
-    let sent = ctx
-        .send(
-            poise::CreateReply::default()
-                .embed(embed)
-                .allowed_mentions(render::no_mentions()),
-        )
-        .await;
+    let sent = ctx.send(super::reply(false).embed(embed)).await;
     if let Err(e) = sent {
         // No driver will run this round: end it, or the channel stays blocked until a restart.
         let _ = app.store.end_round(round_id, "stopped", app.clock.now_ms());
@@ -177,12 +175,8 @@ fn controllable(ctx: &Context<'_>) -> Result<std::sync::Arc<Live>, Error> {
 pub async fn stop(ctx: Context<'_>) -> Result<(), Error> {
     let live = controllable(&ctx)?;
     ctx.data().quiz.stop(&live);
-    ctx.send(
-        poise::CreateReply::default()
-            .content("⏹ Stopping the round; final standings follow.")
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    ctx.send(super::reply(false).content("⏹ Stopping the round; final standings follow."))
+        .await?;
     Ok(())
 }
 
@@ -195,13 +189,7 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
     } else {
         "⏭ Skipping the pause: the next question comes now."
     };
-    ctx.send(
-        poise::CreateReply::default()
-            .content(text)
-            .ephemeral(true)
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    ctx.send(super::reply(true).content(text)).await?;
     Ok(())
 }
 
@@ -260,11 +248,6 @@ pub async fn leaderboard(
         .footer(CreateEmbedFooter::new(
             "All-time, this server · accuracy = correct / answered",
         ));
-    ctx.send(
-        poise::CreateReply::default()
-            .embed(embed)
-            .allowed_mentions(render::no_mentions()),
-    )
-    .await?;
+    ctx.send(super::reply(false).embed(embed)).await?;
     Ok(())
 }
