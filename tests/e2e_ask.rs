@@ -23,6 +23,19 @@ async fn setup() -> (FakeDiscord, tempfile::TempDir) {
     (fake, dir)
 }
 
+/// The fake, a temp dir with the shipped bank, and the bot started with the default test
+/// config and the real clock.
+async fn boot() -> (FakeDiscord, tempfile::TempDir, prepbot::discord::Bot) {
+    let (fake, dir) = setup().await;
+    let bot = start(
+        &fake,
+        config(&fake, dir.path()),
+        options(SignedDuration::ZERO),
+    )
+    .await;
+    (fake, dir, bot)
+}
+
 /// Sends `/ask` with `options` and returns its callback.
 async fn ask(fake: &FakeDiscord, options: Value, user: &TestUser) -> Recorded {
     let cmd = fake.slash_command("ask", &[], options, user, CHANNEL_ID);
@@ -64,13 +77,7 @@ fn replies_to(fake: &FakeDiscord, message_id: u64) -> Vec<Value> {
 
 #[tokio::test]
 async fn commands_are_registered_with_their_options() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     let reg = fake.wait_for(is_registration, WAIT).await;
     assert_eq!(
         reg.path,
@@ -139,13 +146,7 @@ async fn commands_are_registered_with_their_options() {
 
 #[tokio::test]
 async fn ask_answers_in_time_with_a_question_and_reveal_affordances() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, dir, bot) = boot().await;
     let cmd = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
     let sent = Instant::now();
     fake.dispatch("INTERACTION_CREATE", cmd.clone());
@@ -187,13 +188,7 @@ async fn ask_answers_in_time_with_a_question_and_reveal_affordances() {
 
 #[tokio::test]
 async fn filters_and_unknown_values() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, dir, bot) = boot().await;
     let bank = prepbot::bank::Bank::load(&[dir.path().join("questions.toml")]).unwrap();
 
     let cb = ask(&fake, json!({"category": "behavioral"}), &MEMBER).await;
@@ -279,13 +274,7 @@ async fn filters_and_unknown_values() {
 
 #[tokio::test]
 async fn no_repeats_in_a_channel_until_exhausted() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     // `technical` has 20 questions: 20 asks show 20 different ones.
     let mut seen = HashSet::new();
     for _ in 0..20 {
@@ -304,13 +293,7 @@ async fn no_repeats_in_a_channel_until_exhausted() {
 
 #[tokio::test]
 async fn reaction_reveals_once_per_message_in_reply_mode() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     let cb = ask(&fake, json!({"id": "authn-vs-authz"}), &MEMBER).await;
     assert_eq!(shown_id(callback_data(&cb)), "authn-vs-authz");
     let msg = question_message(&fake, 0).await;
@@ -463,13 +446,7 @@ async fn reaction_reveal_in_dm_mode_once_per_member() {
 
 #[tokio::test]
 async fn reveal_works_for_a_message_posted_before_a_restart() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, dir, bot) = boot().await;
     ask(&fake, json!({"id": "sql-vs-nosql"}), &MEMBER).await;
     let msg = question_message(&fake, 0).await;
     bot.shutdown().await;
@@ -494,13 +471,7 @@ async fn reveal_works_for_a_message_posted_before_a_restart() {
 
 #[tokio::test]
 async fn button_reveals_privately_any_number_of_times() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     ask(&fake, json!({"id": "ci-cd-explained"}), &MEMBER).await;
     let msg_id = question_message(&fake, 0).await;
     let message = fake.message(msg_id).unwrap();
@@ -521,13 +492,7 @@ async fn button_reveals_privately_any_number_of_times() {
 
 #[tokio::test]
 async fn private_ask_is_ephemeral_with_the_button() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     let cb = ask(&fake, json!({"private": true}), &MEMBER).await;
     let data = callback_data(&cb);
     assert!(is_ephemeral(data), "{data}");
@@ -545,13 +510,7 @@ async fn private_ask_is_ephemeral_with_the_button() {
 
 #[tokio::test]
 async fn bank_reload_needs_manage_server_and_keeps_serving_on_errors() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, dir, bot) = boot().await;
 
     // A member without Manage Server is refused by the bot itself.
     let cmd = fake.slash_command("bank", &["reload"], json!({}), &MEMBER, CHANNEL_ID);
@@ -627,13 +586,7 @@ async fn bank_reload_needs_manage_server_and_keeps_serving_on_errors() {
 
 #[tokio::test]
 async fn a_500_then_success_on_a_reveal_delivers_exactly_one() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     ask(&fake, json!({"id": "database-indexing"}), &MEMBER).await;
     let msg = question_message(&fake, 0).await;
     fake.fail_next("POST", &format!("/channels/{CHANNEL_ID}/messages"), 500, 1);
@@ -672,13 +625,7 @@ async fn a_500_then_success_on_a_reveal_delivers_exactly_one() {
 
 #[tokio::test]
 async fn keeps_serving_across_gateway_reconnects() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot().await;
     ask(&fake, json!({}), &MEMBER).await;
 
     // A dropped socket: serenity resumes.
