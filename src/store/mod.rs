@@ -8,6 +8,9 @@
 //! local file in WAL mode, cheaper than a hop to a blocking thread. A connection behind a
 //! mutex also makes each method one atomic step for concurrent handlers. Methods take plain
 //! values, so a PostgreSQL backend for multi-process hosting can implement the same surface.
+//!
+//! The statements on the `/ask` and reaction paths go through the connection's prepared
+//! statement cache (`prepare_cached`): compiling the SQL costs more than running it.
 
 mod migrations;
 
@@ -219,38 +222,41 @@ impl Store {
         now_ms: i64,
     ) -> Result<()> {
         self.conn()
-            .execute(
+            .prepare_cached(
                 "INSERT OR REPLACE INTO question_messages
                  (message_id, channel_id, guild_id, question_id, source, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     id(msg.message_id),
                     id(msg.channel_id),
                     msg.guild_id.map(id),
                     msg.question_id,
                     source.as_str(),
                     now_ms
-                ],
-            )
+                ])
+            })
             .ctx("recording a question message")?;
         Ok(())
     }
 
     pub fn question_message(&self, message_id: u64) -> Result<Option<QuestionMessage>> {
         self.conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT message_id, channel_id, guild_id, question_id
                  FROM question_messages WHERE message_id = ?1",
-                params![id(message_id)],
-                |r| {
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id(message_id)], |r| {
                     Ok(QuestionMessage {
                         message_id: uid(r.get(0)?),
                         channel_id: uid(r.get(1)?),
                         guild_id: r.get::<_, Option<i64>>(2)?.map(uid),
                         question_id: r.get(3)?,
                     })
-                },
-            )
+                })
+            })
             .optional()
             .ctx("looking up a question message")
     }
@@ -260,11 +266,11 @@ impl Store {
     pub fn claim_reveal(&self, message_id: u64, user_id: u64, now_ms: i64) -> Result<bool> {
         let n = self
             .conn()
-            .execute(
+            .prepare_cached(
                 "INSERT OR IGNORE INTO reveals (message_id, user_id, revealed_at)
                  VALUES (?1, ?2, ?3)",
-                params![id(message_id), id(user_id), now_ms],
             )
+            .and_then(|mut s| s.execute(params![id(message_id), id(user_id), now_ms]))
             .ctx("claiming a reveal")?;
         Ok(n == 1)
     }
@@ -298,11 +304,8 @@ impl Store {
     pub fn update_bag<T>(&self, scope: &str, f: impl FnOnce(&mut BagState) -> T) -> Result<T> {
         let conn = self.conn();
         let json: Option<String> = conn
-            .query_row(
-                "SELECT state FROM bags WHERE scope = ?1",
-                params![scope],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT state FROM bags WHERE scope = ?1")
+            .and_then(|mut s| s.query_row(params![scope], |r| r.get(0)))
             .optional()
             .ctx("loading a shuffle-bag")?;
         // A corrupt or older-format state only costs the cycle's memory; start afresh.
@@ -311,11 +314,11 @@ impl Store {
             .unwrap_or_default();
         let out = f(&mut bag);
         let json = serde_json::to_string(&bag).unwrap_or_else(|_| "{}".into());
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO bags (scope, state) VALUES (?1, ?2)
              ON CONFLICT(scope) DO UPDATE SET state = excluded.state",
-            params![scope, json],
         )
+        .and_then(|mut s| s.execute(params![scope, json]))
         .ctx("saving a shuffle-bag")?;
         Ok(out)
     }

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
@@ -42,6 +42,9 @@ pub struct Recorded {
     pub body: Value,
     /// The status the fake answered.
     pub status: u16,
+    /// When the fake's handler got the request (before its body was checked or routed), for
+    /// latency measurements such as `benches/ask_latency.rs`.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -654,6 +657,7 @@ impl FakeDiscord {
         query: &str,
         headers: &HeaderMap,
         body: Value,
+        at: Instant,
     ) -> Reply {
         let mut st = self.state();
         st.check_body(method, path, &body);
@@ -674,6 +678,7 @@ impl FakeDiscord {
             query: query.to_string(),
             body,
             status: reply.status,
+            at,
         });
         drop(st);
         self.inner.changed.notify_waiters();
@@ -715,6 +720,7 @@ async fn rest(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let at = Instant::now();
     let path = percent_decode(uri.path());
     let query = uri.query().unwrap_or("").to_string();
     let body = if body.is_empty() {
@@ -724,7 +730,7 @@ async fn rest(
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
     };
     let reply = match path.strip_prefix("/api/v10") {
-        Some(rest_path) => fake.handle_rest(method.as_str(), rest_path, &query, &headers, body),
+        Some(rest_path) => fake.handle_rest(method.as_str(), rest_path, &query, &headers, body, at),
         None => {
             // Not under /api/v10: still recorded, so a wrong base URL shows up in the log.
             let mut st = fake.state();
@@ -734,6 +740,7 @@ async fn rest(
                 query,
                 body,
                 status: 404,
+                at,
             });
             drop(st);
             fake.inner.changed.notify_waiters();
@@ -1122,7 +1129,8 @@ impl State {
                 .and_then(|g| self.guild_commands.get(&g).cloned())
                 .unwrap_or_default())),
             ("POST", ["interactions", id, token, "callback"]) => {
-                self.interaction_callback(id, token, body)
+                let with_response = query.split('&').any(|q| q == "with_response=true");
+                self.interaction_callback(id, token, body, with_response)
             }
             (_, ["webhooks", _, token, "messages", which]) => {
                 self.webhook_message(method, token, which, body)
@@ -1231,7 +1239,16 @@ impl State {
         m
     }
 
-    fn interaction_callback(&mut self, id: &str, token: &str, body: &Value) -> Reply {
+    /// POST /interactions/{id}/{token}/callback. With `?with_response=true` Discord answers 200
+    /// with an InteractionCallbackResponse (the interaction and, for messages, the message)
+    /// instead of 204.
+    fn interaction_callback(
+        &mut self,
+        id: &str,
+        token: &str,
+        body: &Value,
+        with_response: bool,
+    ) -> Reply {
         let Some(ix) = self
             .interactions
             .get(token)
@@ -1271,7 +1288,27 @@ impl State {
         let ix = self.interactions.get_mut(token).unwrap();
         ix.response_type = Some(kind);
         ix.original = original;
-        no_content()
+        if !with_response {
+            return no_content();
+        }
+        let (ix_id, ix_kind) = (ix.id, ix.kind);
+        let message = original.and_then(|m| self.messages.get(&m).cloned());
+        let mut resource = json!({"type": kind});
+        if let Some(m) = &message {
+            resource["message"] = m.clone();
+        }
+        ok(json!({
+            "interaction": {
+                "id": p::id(ix_id),
+                "type": ix_kind,
+                "response_message_id": original.map(p::id),
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": message
+                    .as_ref()
+                    .is_some_and(|m| m["flags"].as_u64().unwrap_or(0) & 64 != 0),
+            },
+            "resource": resource,
+        }))
     }
 
     /// POST /webhooks/{app}/{token}: an interaction followup. The first one after a deferred
