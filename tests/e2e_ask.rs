@@ -169,9 +169,13 @@ async fn ask_answers_in_time_with_a_question_and_reveal_affordances() {
     let button = &data["components"][0]["components"][0];
     assert_eq!(button["custom_id"], json!(format!("reveal:{id}")));
     assert_eq!(button["label"], json!("Reveal answer"));
-    // The bot looks up its message and adds the reveal emoji to it.
+    // The bot records its message and adds the reveal emoji to it.
     let msg_id = question_message(&fake, 0).await;
-    assert!(fake.count(|r| r.method == "GET" && r.path.ends_with("/messages/@original")) >= 1);
+    // One round trip: the callback asks for the created message (`with_response`), so the
+    // bot never needs `GET …/@original` to learn its id.
+    assert_eq!(cb.query, "with_response=true");
+    assert_eq!(cb.status, 200);
+    assert_eq!(fake.count(|r| r.path.ends_with("/messages/@original")), 0);
     let reaction = fake
         .requests()
         .into_iter()

@@ -131,18 +131,22 @@ impl Deliverer {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, DeliveryError> {
-        let bytes = self.send_raw(method.clone(), path, body).await?;
-        let bytes = if bytes.is_empty() {
-            &b"null"[..]
-        } else {
-            &bytes[..]
-        };
-        serde_json::from_slice(bytes).map_err(|e| DeliveryError {
-            what: format!("{method} {path}"),
-            status: None,
-            code: None,
-            message: format!("unexpected response from Discord: {e}"),
-        })
+        let bytes = self
+            .send_raw(method.clone(), path, body, self.policy.attempts)
+            .await?;
+        parse(&method, path, &bytes)
+    }
+
+    /// Like [`send`](Self::send), one attempt only: for interaction callbacks, which must
+    /// answer within Discord's 3 s and which Discord accepts once.
+    pub async fn send_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, DeliveryError> {
+        let bytes = self.send_raw(method.clone(), path, body, 1).await?;
+        parse(&method, path, &bytes)
     }
 
     /// Like [`send`](Self::send) for routes that answer 204 No Content.
@@ -152,7 +156,9 @@ impl Deliverer {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(), DeliveryError> {
-        self.send_raw(method, path, body).await.map(|_| ())
+        self.send_raw(method, path, body, self.policy.attempts)
+            .await
+            .map(|_| ())
     }
 
     async fn send_raw(
@@ -160,6 +166,7 @@ impl Deliverer {
         method: Method,
         path: &str,
         body: Option<&Value>,
+        attempts: u32,
     ) -> Result<Vec<u8>, DeliveryError> {
         let what = format!("{method} {path}");
         let mut delay = self.policy.base_delay;
@@ -229,7 +236,7 @@ impl Deliverer {
                 ),
             };
             let (err, wait) = wait;
-            if attempt >= self.policy.attempts {
+            if attempt >= attempts {
                 warn!(%what, attempts = attempt, error = %err.summary(), "giving up");
                 return Err(err);
             }
@@ -239,6 +246,24 @@ impl Deliverer {
             delay = (delay * 2).min(self.policy.max_delay);
         }
     }
+}
+
+fn parse<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    bytes: &[u8],
+) -> Result<T, DeliveryError> {
+    let bytes = if bytes.is_empty() {
+        &b"null"[..]
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| DeliveryError {
+        what: format!("{method} {path}"),
+        status: None,
+        code: None,
+        message: format!("unexpected response from Discord: {e}"),
+    })
 }
 
 fn retry_after_header(resp: &reqwest::Response) -> Option<Duration> {

@@ -169,19 +169,18 @@ pub async fn ask(
         ));
     };
     let emoji = &app.config.reveal.emoji;
-    let reply = poise::CreateReply::default()
+    let message = serenity::CreateInteractionResponseMessage::new()
         .embed(render::question_embed(&q, emoji, private))
         .components(vec![render::reveal_row(&q.id)])
         .ephemeral(private)
         .allowed_mentions(render::no_mentions());
-    let handle = ctx.send(reply).await?;
-    if private {
-        // Nobody else sees an ephemeral message, and it cannot take reactions.
+    let Some(shown) = respond_with_message(&ctx, &app, message).await? else {
+        // Private: nobody else sees an ephemeral message, and it cannot take reactions.
         return Ok(());
-    }
+    };
     // Remember which message shows which question, so a reaction reveals it, even after a
     // restart.
-    let msg = handle.message().await?;
+    let msg = shown;
     app.store.record_question_message(
         &QuestionMessage {
             message_id: msg.id.get(),
@@ -196,4 +195,38 @@ pub async fn ask(
         warn!("could not add the reveal reaction: {e}");
     }
     Ok(())
+}
+
+/// Answers the interaction with `message` and returns the message it created, in one
+/// round trip: the callback is sent with `?with_response=true`, so Discord returns the
+/// message instead of a 204 that would need a `GET …/@original` to learn its id. (serenity
+/// 0.12.5 cannot ask for that, hence our own request.) Returns `None` for ephemeral replies.
+async fn respond_with_message(
+    ctx: &Context<'_>,
+    app: &crate::discord::App,
+    message: serenity::CreateInteractionResponseMessage,
+) -> Result<Option<serenity::Message>, Error> {
+    let poise::Context::Application(actx) = ctx else {
+        return crate::discord::errors::user("This command works as a slash command.");
+    };
+    let ix = actx.interaction;
+    let body = events::to_body(&serenity::CreateInteractionResponse::Message(message));
+    let path = format!(
+        "/interactions/{}/{}/callback?with_response=true",
+        ix.id, ix.token
+    );
+    let response: serde_json::Value = app
+        .deliver
+        .send_once(reqwest::Method::POST, &path, Some(&body))
+        .await?;
+    // poise must not answer this interaction a second time (its error replies become
+    // follow-ups).
+    actx.has_sent_initial_response
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let message = &response["resource"]["message"];
+    let ephemeral = message["flags"].as_u64().unwrap_or(0) & 64 != 0;
+    if message.is_null() || ephemeral {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_value(message.clone())?))
 }
