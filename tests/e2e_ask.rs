@@ -649,3 +649,71 @@ async fn keeps_serving_across_gateway_reconnects() {
     assert_eq!(fake.count(is_registration), 1, "commands registered once");
     bot.shutdown().await;
 }
+
+/// Texts at Discord's limits: a 3000-character question and a 4000-character answer cannot
+/// share one message (6000 characters across embeds), so in `edit` mode the answer moves to
+/// a reply; multi-byte text is never cut mid-character, and Discord's schema accepts all.
+#[tokio::test]
+async fn long_texts_go_where_they_fit() {
+    let (fake, dir) = setup().await;
+    let long_q = format!("Why {}?", "é".repeat(2995));
+    let long_a = "Ünïcödé answer text. ".repeat(190); // 3990 characters
+    std::fs::write(
+        dir.path().join("questions.toml"),
+        format!(
+            "[[question]]\nid = \"long\"\ncategory = \"technical\"\nquestion = \"{long_q}\"\n\
+             answer = \"{long_a}\"\n\n[[question]]\nid = \"short\"\ncategory = \"technical\"\n\
+             question = \"Short?\"\nanswer = \"Yes.\"\n"
+        ),
+    )
+    .unwrap();
+    let mut c = config(&fake, dir.path());
+    c.reveal.mode = RevealMode::Edit;
+    let bot = start(&fake, c, options(SignedDuration::ZERO)).await;
+    let cb = ask(&fake, json!({"id": "long"}), &MEMBER).await;
+    assert_eq!(
+        callback_data(&cb)["embeds"][0]["description"],
+        json!(long_q)
+    );
+    let msg = question_message(&fake, 0).await;
+    fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        fake.reaction_add(CHANNEL_ID, msg, &MEMBER, BULB),
+    );
+    let reply = eventually("the answer as a reply", || {
+        replies_to(&fake, msg).into_iter().next()
+    })
+    .await;
+    assert_eq!(reply["embeds"][0]["description"], json!(long_a.trim()));
+    assert_eq!(
+        fake.message(msg).unwrap()["embeds"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "not edited"
+    );
+    // A short one still goes into the question message.
+    ask(&fake, json!({"id": "short"}), &MEMBER).await;
+    let msg2 = question_message(&fake, 1).await;
+    fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        fake.reaction_add(CHANNEL_ID, msg2, &MEMBER, BULB),
+    );
+    eventually("the edited short question", || {
+        (fake.message(msg2)?["embeds"].as_array()?.len() == 2).then_some(())
+    })
+    .await;
+    // The button's ephemeral answer and the DM path use the same fitted embeds.
+    let click = fake.button_click(
+        "reveal:long",
+        &fake.message(msg).unwrap(),
+        &ADMIN,
+        CHANNEL_ID,
+    );
+    fake.dispatch("INTERACTION_CREATE", click.clone());
+    let cb = fake.wait_callback(&click, WAIT).await;
+    assert_eq!(cb.status, 204);
+    fake.assert_no_schema_violations();
+    bot.shutdown().await;
+}
