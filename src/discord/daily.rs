@@ -59,7 +59,7 @@ struct DriverState {
 
 impl Scheduler {
     /// Starts the task (once; later calls, e.g. after a gateway reconnect, do nothing).
-    pub fn spawn(&self, _http: Arc<serenity::Http>, app: Arc<App>, bot_id: serenity::UserId) {
+    pub fn spawn(&self, app: Arc<App>, bot_id: serenity::UserId) {
         let mut task = self.task.lock().unwrap_or_else(|p| p.into_inner());
         if task.is_some() {
             return;

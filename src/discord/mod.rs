@@ -256,7 +256,7 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
             initialize_owners: false,
             ..Default::default()
         })
-        .setup(move |ctx, ready, framework| {
+        .setup(move |_ctx, ready, framework| {
             Box::pin(async move {
                 let app = setup_app;
                 info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
@@ -266,9 +266,8 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
                     &framework.options().commands,
                 )
                 .await;
-                quiz::close_interrupted_rounds(ctx.http.clone(), &app).await;
-                app.daily
-                    .spawn(ctx.http.clone(), app.clone(), ready.user.id);
+                quiz::close_interrupted_rounds(&app).await;
+                app.daily.spawn(app.clone(), ready.user.id);
                 Ok(app)
             })
         })

@@ -714,7 +714,7 @@ pub async fn on_click(
 /// At start: rounds the store still lists as running were cut by a restart. They are not
 /// resumed; each is closed in its channel with the standings of its finished questions,
 /// which count for the leaderboard.
-pub async fn close_interrupted_rounds(_http: Arc<serenity::Http>, app: &Arc<App>) {
+pub async fn close_interrupted_rounds(app: &Arc<App>) {
     let rounds = match app.store.running_rounds() {
         Ok(r) => r,
         Err(e) => {
