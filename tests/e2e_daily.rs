@@ -29,6 +29,16 @@ async fn setup() -> (FakeDiscord, tempfile::TempDir) {
     (FakeDiscord::start().await, tempfile::tempdir().unwrap())
 }
 
+/// The fake, a temp dir with the shipped bank, and the bot started with its clock shifted by
+/// `offset`.
+async fn boot_at(
+    offset: SignedDuration,
+) -> (FakeDiscord, tempfile::TempDir, prepbot::discord::Bot) {
+    let (fake, dir) = setup().await;
+    let bot = start(&fake, config(&fake, dir.path()), options(offset)).await;
+    (fake, dir, bot)
+}
+
 fn daily(fake: &FakeDiscord, sub: &str, options: Value, user: &TestUser) -> Value {
     let cmd = fake.slash_command("daily", &[sub], options, user, CHANNEL_ID);
     fake.dispatch("INTERACTION_CREATE", cmd.clone());
@@ -192,13 +202,7 @@ async fn posts_once_at_the_time_with_thread_reaction_and_role_ping() {
 
 #[tokio::test]
 async fn a_post_missed_while_down_goes_out_late_once() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(offset_to("2026-03-10 07:00:00")),
-    )
-    .await;
+    let (fake, dir, bot) = boot_at(offset_to("2026-03-10 07:00:00")).await;
     set_0900(&fake, json!({"thread": false})).await;
     bot.shutdown().await;
     // Down at 09:00; back at 12:00 the same day: one late post.
@@ -252,13 +256,7 @@ async fn a_post_missed_while_down_goes_out_late_once() {
 
 #[tokio::test]
 async fn a_500_and_a_429_on_the_post_still_make_exactly_one() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(offset_to("2026-03-10 08:59:58")),
-    )
-    .await;
+    let (fake, _dir, bot) = boot_at(offset_to("2026-03-10 08:59:58")).await;
     let path = format!("/channels/{OTHER_CHANNEL_ID}/messages");
     fake.fail_next("POST", &path, 500, 1);
     fake.rate_limit_next("POST", &path, 0.3, 1);
@@ -284,13 +282,7 @@ async fn a_500_and_a_429_on_the_post_still_make_exactly_one() {
 
 #[tokio::test]
 async fn a_missing_permission_is_recorded_and_shown_not_looped() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(offset_to("2026-03-10 08:59:58")),
-    )
-    .await;
+    let (fake, _dir, bot) = boot_at(offset_to("2026-03-10 08:59:58")).await;
     fake.fail_next(
         "POST",
         &format!("/channels/{OTHER_CHANNEL_ID}/messages"),
@@ -320,13 +312,7 @@ async fn a_missing_permission_is_recorded_and_shown_not_looped() {
 
 #[tokio::test]
 async fn pause_resume_skip_post_and_off() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(offset_to("2026-03-10 08:59:57")),
-    )
-    .await;
+    let (fake, dir, bot) = boot_at(offset_to("2026-03-10 08:59:57")).await;
     set_0900(&fake, json!({})).await;
     let data = admin_daily(&fake, "pause", json!({})).await;
     assert!(embed_text(&data).contains("paused"), "{data}");
@@ -392,13 +378,7 @@ async fn pause_resume_skip_post_and_off() {
 
 #[tokio::test]
 async fn skip_survives_a_restart() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(offset_to("2026-03-10 08:00:00")),
-    )
-    .await;
+    let (fake, dir, bot) = boot_at(offset_to("2026-03-10 08:00:00")).await;
     set_0900(&fake, json!({})).await;
     let text = embed_text(&admin_daily(&fake, "skip", json!({})).await);
     assert!(text.contains("**2026-03-10**"), "{text}");
@@ -416,13 +396,7 @@ async fn skip_survives_a_restart() {
 
 #[tokio::test]
 async fn bad_input_and_members_without_manage_server_are_refused() {
-    let (fake, dir) = setup().await;
-    let bot = start(
-        &fake,
-        config(&fake, dir.path()),
-        options(SignedDuration::ZERO),
-    )
-    .await;
+    let (fake, _dir, bot) = boot_at(SignedDuration::ZERO).await;
     let cmd = daily(
         &fake,
         "set",

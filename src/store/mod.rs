@@ -206,6 +206,24 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Runs a query and collects every row through `map`.
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        context: &'static str,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(sql).ctx(context)?;
+        let rows = stmt
+            .query_map(params, map)
+            .ctx(context)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx(context)?;
+        Ok(rows)
+    }
+
     /// The schema version (number of migrations applied).
     pub fn schema_version(&self) -> Result<i64> {
         self.conn()
@@ -382,16 +400,12 @@ impl Store {
     }
 
     pub fn schedules(&self) -> Result<Vec<ScheduleRow>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!("{SCHEDULE_SELECT} ORDER BY guild_id"))
-            .ctx("listing daily schedules")?;
-        let rows = stmt
-            .query_map([], schedule_row)
-            .ctx("listing daily schedules")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("listing daily schedules")?;
-        Ok(rows)
+        self.query_all(
+            &format!("{SCHEDULE_SELECT} ORDER BY guild_id"),
+            [],
+            "listing daily schedules",
+            schedule_row,
+        )
     }
 
     pub fn delete_schedule(&self, guild_id: u64) -> Result<bool> {
@@ -678,16 +692,13 @@ impl Store {
     }
 
     pub fn running_rounds(&self) -> Result<Vec<RoundRow>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, guild_id, channel_id, starter_id, status, questions_total,
+        self.query_all(
+            "SELECT id, guild_id, channel_id, starter_id, status, questions_total,
                         questions_played
                  FROM quiz_rounds WHERE status = 'running' ORDER BY id",
-            )
-            .ctx("listing running quiz rounds")?;
-        let rows = stmt
-            .query_map([], |r| {
+            [],
+            "listing running quiz rounds",
+            |r: &rusqlite::Row<'_>| {
                 Ok(RoundRow {
                     id: r.get(0)?,
                     guild_id: uid(r.get(1)?),
@@ -697,51 +708,39 @@ impl Store {
                     questions_total: r.get(5)?,
                     questions_played: r.get(6)?,
                 })
-            })
-            .ctx("listing running quiz rounds")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("listing running quiz rounds")?;
-        Ok(rows)
+            },
+        )
     }
 
     pub fn round_scores(&self, round_id: i64) -> Result<Vec<ScoreRow>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT user_id, points_milli, correct, answered FROM quiz_scores
+        self.query_all(
+            "SELECT user_id, points_milli, correct, answered FROM quiz_scores
                  WHERE round_id = ?1 ORDER BY points_milli DESC, correct DESC, user_id",
-            )
-            .ctx("reading quiz scores")?;
-        let rows = stmt
-            .query_map(params![round_id], |r| {
+            params![round_id],
+            "reading quiz scores",
+            |r: &rusqlite::Row<'_>| {
                 Ok(ScoreRow {
                     user_id: uid(r.get(0)?),
                     points_milli: r.get(1)?,
                     correct: r.get(2)?,
                     answered: r.get(3)?,
                 })
-            })
-            .ctx("reading quiz scores")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("reading quiz scores")?;
-        Ok(rows)
+            },
+        )
     }
 
     /// A guild's all-time table over ended rounds, best first.
     pub fn leaderboard(&self, guild_id: u64, top: usize) -> Result<Vec<LeaderRow>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT s.user_id, SUM(s.points_milli), COUNT(*), SUM(s.correct), SUM(s.answered)
+        self.query_all(
+            "SELECT s.user_id, SUM(s.points_milli), COUNT(*), SUM(s.correct), SUM(s.answered)
                  FROM quiz_scores s JOIN quiz_rounds r ON r.id = s.round_id
                  WHERE r.guild_id = ?1 AND r.status != 'running'
                  GROUP BY s.user_id
                  ORDER BY SUM(s.points_milli) DESC, SUM(s.correct) DESC, s.user_id
                  LIMIT ?2",
-            )
-            .ctx("reading the leaderboard")?;
-        let rows = stmt
-            .query_map(params![id(guild_id), top as i64], |r| {
+            params![id(guild_id), top as i64],
+            "reading the leaderboard",
+            |r: &rusqlite::Row<'_>| {
                 Ok(LeaderRow {
                     user_id: uid(r.get(0)?),
                     points_milli: r.get(1)?,
@@ -749,11 +748,8 @@ impl Store {
                     correct: r.get(3)?,
                     answered: r.get(4)?,
                 })
-            })
-            .ctx("reading the leaderboard")?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .ctx("reading the leaderboard")?;
-        Ok(rows)
+            },
+        )
     }
 }
 
