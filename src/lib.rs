@@ -4,10 +4,16 @@
 //! [`bank`], [`daily`], [`quiz`] and [`text`] know nothing of Discord; [`store`] is the one
 //! place with SQL; [`discord`] translates between Discord and the core.
 
+// One error policy: a `Result` is handled or logged, never dropped with `let _ =`
+// (tests may). See `discord::errors`.
+#![cfg_attr(not(test), deny(clippy::let_underscore_must_use))]
+
 pub mod bank;
 pub mod config;
 pub mod daily;
 pub mod discord;
+pub mod logging;
 pub mod quiz;
+pub mod redact;
 pub mod store;
 pub mod text;

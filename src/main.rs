@@ -1,5 +1,9 @@
 //! The `prepbot` command line: run the bot, check a bank, or try a question in the terminal.
 
+// One error policy: a `Result` is handled or logged, never dropped with `let _ =`
+// (tests may). See `discord::errors`.
+#![cfg_attr(not(test), deny(clippy::let_underscore_must_use))]
+
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,7 +51,11 @@ fn parse_difficulty(s: &str) -> Result<Difficulty, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // Before anything can log: the token from the environment is scrubbed from every line.
+    if let Ok(token) = std::env::var("DISCORD_TOKEN") {
+        prepbot::logging::register_secret(&token);
+    }
+    prepbot::logging::init();
     let config = match Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
@@ -55,6 +63,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(token) = &config.discord.token {
+        prepbot::logging::register_secret(token.expose());
+    }
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(config),
         Command::Check { paths } => {
@@ -80,15 +91,6 @@ fn main() -> ExitCode {
             },
         ),
     }
-}
-
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
@@ -135,9 +137,14 @@ fn ask(config: &Config, filter: Filter) -> ExitCode {
         q.category, difficulty, q.id, q.question
     );
     print!("(press Enter to see the model answer) ");
-    let _ = std::io::stdout().flush();
+    // A closed stdout or stdin (a pipe) only means there is no pause: show the answer anyway.
+    if let Err(e) = std::io::stdout().flush() {
+        eprintln!("(cannot flush stdout: {e})");
+    }
     let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
+    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+        eprintln!("(cannot read stdin: {e})");
+    }
     println!("\n{}", q.answer);
     ExitCode::SUCCESS
 }
