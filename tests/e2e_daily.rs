@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use prepbot::config::Config;
-use prepbot::store::{PostRow, ScheduleRow, Store};
+use prepbot::store::{FinishState, PostKind, PostRow, PostState, ScheduleRow, Store};
 use serde_json::{json, Value};
 use support::bot::*;
 use support::*;
@@ -16,6 +16,8 @@ use support::*;
 const ZONE: &str = "Europe/Berlin";
 
 /// The clock offset that makes the bot's "now" the given Berlin wall time.
+// The shift is measured from the real clock, which the bot itself may not read.
+#[allow(clippy::disallowed_methods)]
 fn offset_to(local: &str) -> SignedDuration {
     let target = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", local)
         .unwrap()
@@ -486,14 +488,19 @@ fn seed_pending_post(cfg: &Config, nonce: &str) {
             question_id: "acid-properties".into(),
             channel_id: OTHER_CHANNEL_ID,
             nonce: nonce.into(),
-            state: "pending".into(),
+            state: PostState::Pending,
             message_id: None,
             thread_id: None,
             attempts: 0,
             error: None,
             created_at: 0,
             sent_at: None,
-            kind: "scheduled".into(),
+            kind: PostKind::Scheduled,
+            thread_wanted: false,
+            reaction_done: false,
+            opening_done: false,
+            finish: FinishState::Pending,
+            finish_error: None,
         })
         .unwrap();
     store.post_attempt(p.id).unwrap();

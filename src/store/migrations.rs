@@ -82,6 +82,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX quiz_rounds_guild ON quiz_rounds (guild_id, status);
     ",
+    // 2: a daily post's finishing steps, so a post whose process died after the create is
+    // completed after the restart. Rows from before count as finished (defaults 1/'done').
+    "
+    ALTER TABLE daily_posts ADD COLUMN thread_wanted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE daily_posts ADD COLUMN reaction_done INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE daily_posts ADD COLUMN opening_done INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE daily_posts ADD COLUMN finish TEXT NOT NULL DEFAULT 'done';
+    ALTER TABLE daily_posts ADD COLUMN finish_error TEXT;
+    CREATE INDEX daily_posts_unfinished ON daily_posts (finish) WHERE finish = 'pending';
+    ",
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

@@ -13,6 +13,9 @@
 //! statement cache (`prepare_cached`): compiling the SQL costs more than running it.
 
 mod migrations;
+mod states;
+
+pub use states::{FinishState, PostKind, PostState, RoundStatus, Source};
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -42,6 +45,17 @@ impl std::error::Error for StoreError {
     }
 }
 
+impl StoreError {
+    /// Another connection holds the database (SQLITE_BUSY / SQLITE_LOCKED): worth a
+    /// "try again" to the member, not an apology.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self.source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 trait Context<T> {
@@ -51,22 +65,6 @@ trait Context<T> {
 impl<T> Context<T> for rusqlite::Result<T> {
     fn ctx(self, context: &'static str) -> Result<T> {
         self.map_err(|source| StoreError { context, source })
-    }
-}
-
-/// Where a question message came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    Ask,
-    Daily,
-}
-
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Source::Ask => "ask",
-            Source::Daily => "daily",
-        }
     }
 }
 
@@ -112,16 +110,23 @@ pub struct PostRow {
     pub question_id: String,
     pub channel_id: u64,
     pub nonce: String,
-    /// `pending` (intent recorded, outcome unknown), `sent`, or `failed`.
-    pub state: String,
+    pub state: PostState,
     pub message_id: Option<u64>,
     pub thread_id: Option<u64>,
     pub attempts: i64,
     pub error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
-    /// `scheduled` or `manual` (`/daily post`).
-    pub kind: String,
+    pub kind: PostKind,
+    /// Whether the post should get a discussion thread (the schedule's setting when sent).
+    pub thread_wanted: bool,
+    /// Whether the reveal reaction was added.
+    pub reaction_done: bool,
+    /// Whether the thread's opening message (the follow-ups) was posted.
+    pub opening_done: bool,
+    pub finish: FinishState,
+    /// Why a finishing step failed, for `/daily show`.
+    pub finish_error: Option<String>,
 }
 
 /// A running or ended quiz round.
@@ -131,7 +136,7 @@ pub struct RoundRow {
     pub guild_id: u64,
     pub channel_id: u64,
     pub starter_id: u64,
-    pub status: String,
+    pub status: RoundStatus,
     pub questions_total: i64,
     pub questions_played: i64,
 }
@@ -171,7 +176,10 @@ impl Store {
     /// Opens (creating when missing) the database file and applies pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
+            // A failure here shows up as the open error right after, which names the file.
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                tracing::warn!(dir = %dir.display(), "cannot create the database directory: {e}");
+            }
         }
         let conn = Connection::open(path).ctx("opening the database file")?;
         Self::init(conn)
@@ -251,7 +259,7 @@ impl Store {
                     id(msg.channel_id),
                     msg.guild_id.map(id),
                     msg.question_id,
-                    source.as_str(),
+                    source,
                     now_ms
                 ])
             })
@@ -534,12 +542,30 @@ impl Store {
         Ok(())
     }
 
-    pub fn mark_post_sent(&self, post_id: i64, message_id: u64, now_ms: i64) -> Result<()> {
+    /// Records that the post's message exists. Its finishing steps (reaction, thread, the
+    /// thread's opening message) are pending from here on, so a crash before they are done is
+    /// finished after the restart (see [`Store::unfinished_posts`]).
+    pub fn mark_post_sent(
+        &self,
+        post_id: i64,
+        message_id: u64,
+        now_ms: i64,
+        thread_wanted: bool,
+    ) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE daily_posts SET state = 'sent', message_id = ?2, sent_at = ?3, error = NULL
+                "UPDATE daily_posts SET state = ?4, message_id = ?2, sent_at = ?3, error = NULL,
+                  thread_wanted = ?5, reaction_done = 0, opening_done = 0, finish = ?6,
+                  finish_error = NULL
                  WHERE id = ?1",
-                params![post_id, id(message_id), now_ms],
+                params![
+                    post_id,
+                    id(message_id),
+                    now_ms,
+                    PostState::Sent,
+                    thread_wanted,
+                    FinishState::Pending
+                ],
             )
             .ctx("recording a sent daily post")?;
         Ok(())
@@ -555,13 +581,60 @@ impl Store {
         Ok(())
     }
 
+    pub fn mark_post_reaction_done(&self, post_id: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET reaction_done = 1 WHERE id = ?1",
+                params![post_id],
+            )
+            .ctx("recording a daily post's reaction")?;
+        Ok(())
+    }
+
+    pub fn mark_post_opening_done(&self, post_id: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET opening_done = 1 WHERE id = ?1",
+                params![post_id],
+            )
+            .ctx("recording a daily thread's opening message")?;
+        Ok(())
+    }
+
+    /// Settles the finishing steps: `Done`, or `Failed` with the reason for `/daily show`.
+    pub fn set_post_finish(
+        &self,
+        post_id: i64,
+        finish: FinishState,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE daily_posts SET finish = ?2, finish_error = ?3 WHERE id = ?1",
+                params![post_id, finish, error],
+            )
+            .ctx("recording a daily post's finishing steps")?;
+        Ok(())
+    }
+
+    /// Sent posts whose finishing steps are not all done (the bot died between the create
+    /// and the last step, or a step failed transiently).
+    pub fn unfinished_posts(&self) -> Result<Vec<PostRow>> {
+        self.query_all(
+            &format!("{POST_SELECT} WHERE state = ?1 AND finish = ?2 ORDER BY id"),
+            params![PostState::Sent, FinishState::Pending],
+            "listing unfinished daily posts",
+            post_row,
+        )
+    }
+
     /// Records that a post failed in a way retrying today will not fix (missing channel or
     /// permission). The date counts as done; the next date is tried as scheduled.
     pub fn mark_post_failed(&self, post_id: i64, error: &str) -> Result<()> {
         self.conn()
             .execute(
-                "UPDATE daily_posts SET state = 'failed', error = ?2 WHERE id = ?1",
-                params![post_id, error],
+                "UPDATE daily_posts SET state = ?3, error = ?2 WHERE id = ?1",
+                params![post_id, error, PostState::Failed],
             )
             .ctx("recording a failed daily post")?;
         Ok(())
@@ -579,29 +652,35 @@ impl Store {
     }
 
     /// Manual posts (`/daily post`) are numbered and recorded too, but never count as the
-    /// day's scheduled post.
-    pub fn record_manual_post(&self, p: &PostRow) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT INTO daily_posts
+    /// day's scheduled post. Returns the new row's id.
+    pub fn record_manual_post(&self, p: &PostRow) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO daily_posts
                  (guild_id, local_date, number, question_id, channel_id, nonce, state,
-                  message_id, attempts, created_at, sent_at, kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, 'manual')",
-                params![
-                    id(p.guild_id),
-                    p.local_date,
-                    p.number,
-                    p.question_id,
-                    id(p.channel_id),
-                    p.nonce,
-                    p.state,
-                    p.message_id.map(id),
-                    p.created_at,
-                    p.sent_at
-                ],
-            )
-            .ctx("recording a manual daily post")?;
-        Ok(())
+                  message_id, attempts, created_at, sent_at, kind, thread_wanted,
+                  reaction_done, opening_done, finish)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                id(p.guild_id),
+                p.local_date,
+                p.number,
+                p.question_id,
+                id(p.channel_id),
+                p.nonce,
+                p.state,
+                p.message_id.map(id),
+                p.created_at,
+                p.sent_at,
+                PostKind::Manual,
+                p.thread_wanted,
+                p.reaction_done,
+                p.opening_done,
+                p.finish
+            ],
+        )
+        .ctx("recording a manual daily post")?;
+        Ok(conn.last_insert_rowid())
     }
 
     // ---- quiz rounds ----
@@ -680,8 +759,8 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a round (`finished`, `stopped` or `interrupted`); its scores join the leaderboard.
-    pub fn end_round(&self, round_id: i64, status: &str, now_ms: i64) -> Result<()> {
+    /// Ends a round; its scores join the leaderboard.
+    pub fn end_round(&self, round_id: i64, status: RoundStatus, now_ms: i64) -> Result<()> {
         self.conn()
             .execute(
                 "UPDATE quiz_rounds SET status = ?2, ended_at = ?3 WHERE id = ?1",
@@ -773,7 +852,8 @@ fn schedule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScheduleRow> {
 }
 
 const POST_SELECT: &str = "SELECT id, guild_id, local_date, number, question_id, channel_id, nonce,
-    state, message_id, thread_id, attempts, error, created_at, sent_at, kind FROM daily_posts";
+    state, message_id, thread_id, attempts, error, created_at, sent_at, kind, thread_wanted,
+    reaction_done, opening_done, finish, finish_error FROM daily_posts";
 
 fn post_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostRow> {
     Ok(PostRow {
@@ -792,6 +872,11 @@ fn post_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostRow> {
         created_at: r.get(12)?,
         sent_at: r.get(13)?,
         kind: r.get(14)?,
+        thread_wanted: r.get(15)?,
+        reaction_done: r.get(16)?,
+        opening_done: r.get(17)?,
+        finish: r.get(18)?,
+        finish_error: r.get(19)?,
     })
 }
 

@@ -135,14 +135,19 @@ fn intent(guild: u64, date: &str, number: i64, nonce: &str) -> PostRow {
         question_id: "q1".into(),
         channel_id: 5,
         nonce: nonce.into(),
-        state: "pending".into(),
+        state: PostState::Pending,
         message_id: None,
         thread_id: None,
         attempts: 0,
         error: None,
         created_at: 1,
         sent_at: None,
-        kind: "scheduled".into(),
+        kind: PostKind::Scheduled,
+        thread_wanted: true,
+        reaction_done: false,
+        opening_done: false,
+        finish: FinishState::Pending,
+        finish_error: None,
     }
 }
 
@@ -150,7 +155,7 @@ fn intent(guild: u64, date: &str, number: i64, nonce: &str) -> PostRow {
 fn one_scheduled_post_per_guild_and_date() {
     let s = store();
     let first = s.begin_post(&intent(1, "2026-11-28", 1, "n1")).unwrap();
-    assert_eq!(first.state, "pending");
+    assert_eq!(first.state, PostState::Pending);
     // A second intent for the same date (after a crash) returns the first, nonce included.
     let again = s.begin_post(&intent(1, "2026-11-28", 2, "n2")).unwrap();
     assert_eq!(again.nonce, "n1");
@@ -162,11 +167,11 @@ fn one_scheduled_post_per_guild_and_date() {
         "pending is not posted"
     );
     s.post_attempt(first.id).unwrap();
-    s.mark_post_sent(first.id, 777, 9).unwrap();
+    s.mark_post_sent(first.id, 777, 9, true).unwrap();
     let p = s.post(1, "2026-11-28").unwrap().unwrap();
     assert_eq!(
-        (p.state.as_str(), p.message_id, p.attempts),
-        ("sent", Some(777), 1)
+        (p.state, p.message_id, p.attempts),
+        (PostState::Sent, Some(777), 1)
     );
     assert_eq!(
         s.last_posted_date(1).unwrap().as_deref(),
@@ -184,12 +189,52 @@ fn one_scheduled_post_per_guild_and_date() {
     );
     // A manual post the same day does not collide with the scheduled one.
     let mut manual = intent(1, "2026-11-29", 3, "n5");
-    manual.state = "sent".into();
+    manual.state = PostState::Sent;
+    manual.finish = FinishState::Done;
     manual.message_id = Some(1);
     s.record_manual_post(&manual).unwrap();
-    assert_eq!(s.post(1, "2026-11-29").unwrap().unwrap().state, "failed");
-    assert_eq!(s.last_post(1).unwrap().unwrap().kind, "manual");
+    assert_eq!(
+        s.post(1, "2026-11-29").unwrap().unwrap().state,
+        PostState::Failed
+    );
+    assert_eq!(s.last_post(1).unwrap().unwrap().kind, PostKind::Manual);
     assert_eq!(s.next_post_number(1).unwrap(), 4);
+}
+
+#[test]
+fn finishing_steps_are_pending_until_settled_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let post_id = {
+        let s = Store::open(&path).unwrap();
+        let p = s.begin_post(&intent(1, "2026-11-28", 1, "n1")).unwrap();
+        assert!(
+            s.unfinished_posts().unwrap().is_empty(),
+            "pending is not sent"
+        );
+        s.mark_post_sent(p.id, 777, 9, true).unwrap();
+        s.mark_post_reaction_done(p.id).unwrap();
+        p.id
+    };
+    // A restart: the post is sent, its reaction done, the thread not yet.
+    let s = Store::open(&path).unwrap();
+    let unfinished = s.unfinished_posts().unwrap();
+    assert_eq!(unfinished.len(), 1);
+    let u = &unfinished[0];
+    assert!(u.reaction_done && u.thread_wanted && u.thread_id.is_none() && !u.opening_done);
+    s.set_post_thread(post_id, 778).unwrap();
+    s.mark_post_opening_done(post_id).unwrap();
+    s.set_post_finish(post_id, FinishState::Done, None).unwrap();
+    assert!(s.unfinished_posts().unwrap().is_empty());
+    // A failure is settled too, and keeps its reason.
+    let p2 = s.begin_post(&intent(1, "2026-11-29", 2, "n2")).unwrap();
+    s.mark_post_sent(p2.id, 779, 10, true).unwrap();
+    s.set_post_finish(p2.id, FinishState::Failed, Some("Missing Permissions"))
+        .unwrap();
+    assert!(s.unfinished_posts().unwrap().is_empty());
+    let last = s.last_post(1).unwrap().unwrap();
+    assert_eq!(last.finish, FinishState::Failed);
+    assert_eq!(last.finish_error.as_deref(), Some("Missing Permissions"));
 }
 
 #[test]
@@ -237,7 +282,7 @@ fn one_running_round_per_channel_and_leaderboard() {
         "running rounds don't count yet"
     );
     assert_eq!(s.running_rounds().unwrap().len(), 2);
-    s.end_round(r1, "finished", 5).unwrap();
+    s.end_round(r1, RoundStatus::Finished, 5).unwrap();
     assert!(
         s.create_round(1, 10, 100, 3, 0).unwrap().is_some(),
         "channel free again"
@@ -253,7 +298,7 @@ fn one_running_round_per_channel_and_leaderboard() {
         }],
     )
     .unwrap();
-    s.end_round(r2, "interrupted", 6).unwrap();
+    s.end_round(r2, RoundStatus::Interrupted, 6).unwrap();
     let lb = s.leaderboard(1, 10).unwrap();
     assert_eq!(
         lb,
