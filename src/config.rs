@@ -141,7 +141,7 @@ pub struct QuizConfig {
 impl Default for QuizConfig {
     fn default() -> Self {
         QuizConfig {
-            min_seconds: 10,
+            min_seconds: crate::quiz::SECONDS_MIN,
             intermission_seconds: 5,
         }
     }
@@ -290,12 +290,12 @@ impl Config {
                 "is empty; name the SQLite file, e.g. \"prepbot.db\"".into(),
             ));
         }
-        let emoji = self.reveal.emoji.trim();
-        if emoji.is_empty() || emoji.chars().count() > 8 || emoji.chars().any(char::is_whitespace) {
+        if !is_valid_emoji(&self.reveal.emoji) {
             return Err((
                 "reveal.emoji".into(),
                 format!(
-                    "`{}` is not a single emoji; use a Unicode emoji such as \"💡\"",
+                    "`{}` is not an emoji; use one Unicode emoji such as \"💡\", or a custom \
+                     emoji of the server written <:name:id>",
                     self.reveal.emoji
                 ),
             ));
@@ -309,10 +309,14 @@ impl Config {
                 ),
             ));
         }
-        if !(1..=120).contains(&self.quiz.min_seconds) {
+        if !(1..=crate::quiz::SECONDS_MAX).contains(&self.quiz.min_seconds) {
             return Err((
                 "quiz.min_seconds".into(),
-                format!("{} is out of range; use 1–120", self.quiz.min_seconds),
+                format!(
+                    "{} is out of range; use 1–{}",
+                    self.quiz.min_seconds,
+                    crate::quiz::SECONDS_MAX
+                ),
             ));
         }
         if self.quiz.intermission_seconds > 60 {
@@ -398,6 +402,29 @@ fn offset_of(table: &DeTable<'_>, key: &str) -> Option<usize> {
         DeValue::Table(t) => offset_of(t, rest),
         _ => None,
     }
+}
+
+/// The id of a custom emoji written `<:name:id>` (or animated, `<a:name:id>`).
+pub fn custom_emoji_id(s: &str) -> Option<u64> {
+    let inner = s
+        .trim()
+        .strip_prefix("<a:")
+        .or_else(|| s.trim().strip_prefix("<:"))?
+        .strip_suffix('>')?;
+    let (name, id) = inner.rsplit_once(':')?;
+    let name_ok = (2..=32).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let id = id.parse::<u64>().ok().filter(|&i| i > 0)?;
+    name_ok.then_some(id)
+}
+
+/// One Unicode emoji (by Unicode's emoji list, through the `emojis` crate, which knows
+/// skin tones, flags and ZWJ sequences) or a custom emoji `<:name:id>`.
+pub fn is_valid_emoji(s: &str) -> bool {
+    let t = s.trim();
+    custom_emoji_id(t).is_some()
+        || emojis::get(t).is_some()
+        || emojis::get(&t.replace('\u{FE0F}', "")).is_some()
 }
 
 #[cfg(test)]
@@ -494,8 +521,31 @@ mod tests {
         let err = parse("[daily]\nmax_late_hours = 30\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("daily.max_late_hours"), "{err}");
 
-        let err = parse("[reveal]\nemoji = \"\"\n").unwrap_err();
-        assert_eq!(err.key.as_deref(), Some("reveal.emoji"), "{err}");
+        for bad in [
+            "",
+            "abc",
+            "💡💡",
+            ":bulb:",
+            "<:idea:>",
+            "<:idea:12a>",
+            "<idea:12>",
+            "1",
+        ] {
+            let err = parse(&format!("[reveal]\nemoji = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(err.key.as_deref(), Some("reveal.emoji"), "{bad}: {err}");
+        }
+        for good in [
+            "💡",
+            "💡\u{FE0F}",
+            "👍🏽",
+            "🇩🇪",
+            "❤️",
+            "<:idea:123456789>",
+            "<a:spin:42>",
+        ] {
+            let c = parse(&format!("[reveal]\nemoji = \"{good}\"\n"));
+            assert!(c.is_ok(), "{good}: {:?}", c.err());
+        }
 
         let err = parse("[bank]\npaths = []\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("bank.paths"), "{err}");

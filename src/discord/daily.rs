@@ -1,19 +1,25 @@
 //! The daily-post driver: one task for all guilds, sleeping until the earliest next post.
 //!
 //! When a post is due (see `crate::daily::schedule::plan`), it is sent exactly once per guild
-//! and local date:
+//! and local date, and finished:
 //!
 //! 1. The intent is recorded first (`daily_posts`, unique per guild and date) with a nonce
 //!    derived from guild and date, so every attempt for that date, before or after a crash,
 //!    carries the same nonce, and `enforce_nonce` makes Discord return the first message
 //!    instead of creating a second.
-//! 2. When an earlier attempt's outcome is unknown (the bot died mid-send, or the nonce window
-//!    of a few minutes has passed), the channel's recent messages are searched for the post's
-//!    footer before sending again.
-//! 3. After a success the message id is recorded; the date is settled. A missing channel or
-//!    permission settles the date as failed (shown in `/daily show`, retried at the next post
-//!    time); 5xx and 429 are retried by the delivery helper and then with a backoff while the
-//!    day's lateness allows.
+//! 2. When an earlier attempt's outcome is unknown (the bot died mid-send, and the nonce
+//!    window of a few minutes may have passed), the channel is searched for the post's footer
+//!    before sending again: every message since the intent was recorded, paged forward with
+//!    `after=` from a snowflake made of the intent's time, up to [`MAX_SCAN_PAGES`] pages.
+//! 3. After a success the message id is recorded and the post's finishing steps become
+//!    pending in the store: the reveal reaction, the discussion thread and its opening message
+//!    (the follow-up questions). Each step is recorded when done, so a post cut by a kill is
+//!    finished after the restart, and each is idempotent (a reaction is a PUT; Discord refuses
+//!    a second thread on a message; the opening message carries a nonce). A step Discord
+//!    refuses for good settles the post as `failed`, shown in `/daily show`.
+//! 4. A missing channel or permission settles the date as failed (retried at the next post
+//!    time, not in a loop); 5xx and 429 are retried by the delivery helper and then with a
+//!    backoff while the day's lateness allows.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -25,21 +31,31 @@ use jiff::{SignedDuration, Timestamp};
 use poise::serenity_prelude as serenity;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use reqwest::Method;
-use serde_json::json;
 use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::deliver::DeliveryError;
-use super::events::{add_reveal_reaction, to_body};
-use super::{render, App};
+use super::errors::log_failure;
+use super::events::add_reveal_reaction;
+use super::tasks::spawn_guarded;
+use super::{render, App, Error};
 use crate::bank::{Filter, Question};
 use crate::daily::schedule::{self, LocalTime, Plan, PlanInput};
-use crate::store::{PostRow, QuestionMessage, ScheduleRow, Source};
+use crate::store::{
+    FinishState, PostKind, PostRow, PostState, QuestionMessage, ScheduleRow, Source,
+};
 
 /// The longest the scheduler sleeps without looking again, as a guard against wall-clock
 /// jumps (suspend, NTP). Not polling: one wake-up an hour for all guilds.
 const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+/// How many pages of 100 messages the search for an earlier attempt's post reads at most:
+/// 2000 messages posted between the intent and the restart. A busier channel than that is
+/// not worth a longer startup; the nonce still protects retries within Discord's window.
+pub const MAX_SCAN_PAGES: usize = 20;
+
+/// Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds, for making snowflakes.
+const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 /// Handle to the scheduler task.
 #[derive(Default)]
@@ -51,10 +67,36 @@ pub struct Scheduler {
 
 #[derive(Default)]
 struct DriverState {
-    /// Guilds with a post being sent right now.
+    /// Guilds with a post being sent or finished right now.
     inflight: HashSet<u64>,
-    /// Guilds whose last attempt failed transiently: (retry at, failures so far).
+    /// Guilds whose last attempt failed transiently: (retry at, failures so far). Pruned of
+    /// guilds without a schedule on every pass, so it never outgrows the schedules.
     retry: HashMap<u64, (Timestamp, u32)>,
+}
+
+/// Marks a guild in flight for as long as it lives. Dropped when the task ends in any way,
+/// a panic included, so a guild is never stuck as in flight.
+struct Inflight {
+    state: Arc<Mutex<DriverState>>,
+    guild_id: u64,
+}
+
+impl Inflight {
+    /// Marks `guild_id`, or returns `None` when it is already in flight.
+    fn take(state: &Arc<Mutex<DriverState>>, guild_id: u64) -> Option<Inflight> {
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        st.inflight.insert(guild_id).then(|| Inflight {
+            state: state.clone(),
+            guild_id,
+        })
+    }
+}
+
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.inflight.remove(&self.guild_id);
+    }
 }
 
 impl Scheduler {
@@ -66,7 +108,10 @@ impl Scheduler {
         }
         let wake = self.wake.clone();
         let state = self.state.clone();
-        *task = Some(tokio::spawn(run(app, wake, state, bot_id.get())));
+        *task = Some(spawn_guarded(
+            "daily scheduler",
+            run(app, wake, state, bot_id.get()),
+        ));
     }
 
     /// Re-plans at once: a schedule was set, changed, paused, resumed or skipped.
@@ -78,6 +123,15 @@ impl Scheduler {
         if let Some(t) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
             t.abort();
         }
+    }
+
+    /// How many guilds have a transient failure waiting for a retry (for tests of retention).
+    pub fn pending_retries(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retry
+            .len()
     }
 }
 
@@ -104,12 +158,12 @@ pub fn parse_row(row: &ScheduleRow) -> Result<Parsed, String> {
 
 /// The plan for one guild at `now`.
 pub fn plan_for(app: &App, row: &ScheduleRow, p: &Parsed, now: Timestamp) -> Plan {
-    let last_posted = app
-        .store
-        .last_posted_date(row.guild_id)
-        .ok()
-        .flatten()
-        .and_then(|d| d.parse().ok());
+    let last_posted = log_failure(
+        app.store.last_posted_date(row.guild_id),
+        "reading the last posted date",
+    )
+    .flatten()
+    .and_then(|d| d.parse().ok());
     let input = PlanInput {
         now,
         tz: &p.tz,
@@ -136,6 +190,31 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
                 Vec::new()
             }
         };
+        {
+            let scheduled: HashSet<u64> = rows.iter().map(|r| r.guild_id).collect();
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            st.retry.retain(|g, _| scheduled.contains(g));
+        }
+        // Posts a kill or a transient error left unfinished (no reaction or thread yet).
+        let unfinished = log_failure(app.store.unfinished_posts(), "listing unfinished posts")
+            .unwrap_or_default();
+        for post in unfinished {
+            if let Some(at) = backoff_until(&state, post.guild_id, now) {
+                next = next.min(at);
+                continue;
+            }
+            let Some(guard) = Inflight::take(&state, post.guild_id) else {
+                continue;
+            };
+            let (app, wake, state) = (app.clone(), wake.clone(), state.clone());
+            spawn_guarded("finishing a daily post", async move {
+                let guild_id = post.guild_id;
+                let result = finish_post(&app, &post).await;
+                settle(&app, &state, guild_id, result, now);
+                drop(guard);
+                wake.notify_one();
+            });
+        }
         for row in rows.into_iter().filter(|r| !r.paused) {
             let parsed = match parse_row(&row) {
                 Ok(p) => p,
@@ -147,44 +226,21 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
             match plan_for(&app, &row, &parsed, now) {
                 Plan::WaitUntil { at, .. } => next = next.min(at),
                 Plan::PostNow { date, late, .. } => {
-                    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                    if st.inflight.contains(&row.guild_id) {
+                    if let Some(at) = backoff_until(&state, row.guild_id, now) {
+                        next = next.min(at);
                         continue;
                     }
-                    if let Some((at, _)) = st.retry.get(&row.guild_id) {
-                        if *at > now {
-                            next = next.min(*at);
-                            continue;
-                        }
-                    }
-                    st.inflight.insert(row.guild_id);
-                    drop(st);
+                    let Some(guard) = Inflight::take(&state, row.guild_id) else {
+                        continue;
+                    };
                     if late {
                         info!(guild = row.guild_id, %date, "posting the daily question late");
                     }
                     let (app, wake, state) = (app.clone(), wake.clone(), state.clone());
-                    tokio::spawn(async move {
+                    spawn_guarded("posting the daily question", async move {
                         let result = post_scheduled(&app, &row, &parsed, date, bot_id).await;
-                        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-                        st.inflight.remove(&row.guild_id);
-                        match result {
-                            Ok(()) => {
-                                st.retry.remove(&row.guild_id);
-                            }
-                            Err(e) => {
-                                let failures = st.retry.get(&row.guild_id).map_or(0, |r| r.1) + 1;
-                                let backoff = SignedDuration::from_secs(
-                                    (30 * 2i64.pow(failures.min(6))).min(1800),
-                                );
-                                let at = app.clock.now().checked_add(backoff).unwrap_or(now);
-                                warn!(
-                                    guild = row.guild_id,
-                                    failures, "daily post failed, retrying at {at}: {e}"
-                                );
-                                st.retry.insert(row.guild_id, (at, failures));
-                            }
-                        }
-                        drop(st);
+                        settle(&app, &state, row.guild_id, result, now);
+                        drop(guard);
                         wake.notify_one();
                     });
                 }
@@ -203,6 +259,42 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
     }
 }
 
+/// When a guild waits out a transient failure, until when.
+fn backoff_until(state: &Mutex<DriverState>, guild_id: u64, now: Timestamp) -> Option<Timestamp> {
+    let st = state.lock().unwrap_or_else(|p| p.into_inner());
+    st.retry
+        .get(&guild_id)
+        .map(|(at, _)| *at)
+        .filter(|at| *at > now)
+}
+
+/// Records how a post or finishing task ended: success clears the guild's backoff, a
+/// transient failure extends it (30 s doubling, at most 30 min).
+fn settle(
+    app: &App,
+    state: &Mutex<DriverState>,
+    guild_id: u64,
+    result: Result<(), Error>,
+    now: Timestamp,
+) {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    match result {
+        Ok(()) => {
+            st.retry.remove(&guild_id);
+        }
+        Err(e) => {
+            let failures = st.retry.get(&guild_id).map_or(0, |r| r.1) + 1;
+            let backoff = SignedDuration::from_secs((30 * 2i64.pow(failures.min(6))).min(1800));
+            let at = app.clock.now().checked_add(backoff).unwrap_or(now);
+            warn!(
+                guild = guild_id,
+                failures, "daily post failed, retrying at {at}: {e}"
+            );
+            st.retry.insert(guild_id, (at, failures));
+        }
+    }
+}
+
 /// The nonce of a guild's scheduled post for a date: the same for every attempt, across
 /// restarts (≤ 25 chars, Discord's limit).
 pub fn post_nonce(guild_id: u64, date: Date) -> String {
@@ -211,32 +303,32 @@ pub fn post_nonce(guild_id: u64, date: Date) -> String {
     n
 }
 
-/// Sends (or finishes) the scheduled post of `date`. `Err` means a transient failure that
-/// the scheduler should retry later; permanent failures are recorded and return `Ok`.
+/// Sends the scheduled post of `date` and finishes it. `Err` is a transient failure (Discord
+/// or the database) that the scheduler retries later; permanent failures are recorded and
+/// return `Ok`.
 async fn post_scheduled(
     app: &App,
     row: &ScheduleRow,
     p: &Parsed,
     date: Date,
     bot_id: u64,
-) -> Result<(), DeliveryError> {
+) -> Result<(), Error> {
     let date_str = date.to_string();
     let bank = app.bank();
-    let existing = app.store.post(row.guild_id, &date_str).ok().flatten();
-    let intent = match existing {
-        Some(post) if post.state != "pending" => return Ok(()),
+    let intent = match app.store.post(row.guild_id, &date_str)? {
+        Some(post) if post.state != PostState::Pending => return Ok(()),
         Some(post) => post,
         None => {
-            let Some(question) = draw(app, row.guild_id, &p.filter) else {
+            let Some(question) = draw(app, row.guild_id, &p.filter)? else {
                 let msg = format!(
                     "no question in the bank matches this schedule's filter ({})",
                     p.filter.describe()
                 );
                 warn!(guild = row.guild_id, "{msg}");
-                let _ = app.store.set_schedule_error(row.guild_id, Some(&msg));
+                app.store.set_schedule_error(row.guild_id, Some(&msg))?;
                 return Ok(());
             };
-            let number = app.store.next_post_number(row.guild_id).unwrap_or(1);
+            let number = app.store.next_post_number(row.guild_id)?;
             let intent = PostRow {
                 id: 0,
                 guild_id: row.guild_id,
@@ -245,46 +337,44 @@ async fn post_scheduled(
                 question_id: question.id.clone(),
                 channel_id: row.channel_id,
                 nonce: post_nonce(row.guild_id, date),
-                state: "pending".into(),
+                state: PostState::Pending,
                 message_id: None,
                 thread_id: None,
                 attempts: 0,
                 error: None,
                 created_at: app.clock.now_ms(),
                 sent_at: None,
-                kind: "scheduled".into(),
+                kind: PostKind::Scheduled,
+                thread_wanted: row.thread,
+                reaction_done: false,
+                opening_done: false,
+                finish: FinishState::Pending,
+                finish_error: None,
             };
-            match app.store.begin_post(&intent) {
-                Ok(row) => row,
-                Err(e) => {
-                    error!("cannot record the daily post intent: {e}");
-                    return Err(DeliveryError {
-                        what: "recording the post".into(),
-                        status: None,
-                        code: None,
-                        message: e.to_string(),
-                    });
-                }
-            }
+            app.store.begin_post(&intent)?
         }
     };
-    let Some(question) = bank.get(&intent.question_id).cloned().or_else(|| {
+    let question = match bank.get(&intent.question_id).cloned() {
+        Some(q) => q,
         // The drawn question left the bank before it went out: draw another.
-        let q = draw(app, row.guild_id, &p.filter)?;
-        let _ = app.store.set_post_question(intent.id, &q.id);
-        Some(q)
-    }) else {
-        let _ = app
-            .store
-            .set_schedule_error(row.guild_id, Some("no question in the bank matches"));
-        return Ok(());
+        None => match draw(app, row.guild_id, &p.filter)? {
+            Some(q) => {
+                app.store.set_post_question(intent.id, &q.id)?;
+                q
+            }
+            None => {
+                app.store
+                    .set_schedule_error(row.guild_id, Some("no question in the bank matches"))?;
+                return Ok(());
+            }
+        },
     };
 
     // An earlier attempt may have reached Discord: look before sending again.
     let footer = render::daily_footer(intent.number, &intent.local_date);
     let mut sent = None;
     if intent.attempts > 0 {
-        sent = find_existing(app, intent.channel_id, bot_id, &footer).await;
+        sent = find_existing(app, intent.channel_id, bot_id, &footer, intent.created_at).await?;
         if sent.is_some() {
             info!(
                 guild = row.guild_id,
@@ -295,7 +385,7 @@ async fn post_scheduled(
     let message_id = match sent {
         Some(id) => id,
         None => {
-            let _ = app.store.post_attempt(intent.id);
+            app.store.post_attempt(intent.id)?;
             match send_post(app, row, &intent, &question).await {
                 Ok(id) => id,
                 Err(e) if e.is_permanent() => {
@@ -306,25 +396,26 @@ async fn post_scheduled(
                         e.summary()
                     );
                     warn!(guild = row.guild_id, "{msg}");
-                    let _ = app.store.mark_post_failed(intent.id, &e.summary());
-                    let _ = app.store.set_schedule_error(row.guild_id, Some(&msg));
+                    app.store.mark_post_failed(intent.id, &e.summary())?;
+                    app.store.set_schedule_error(row.guild_id, Some(&msg))?;
                     return Ok(());
                 }
                 Err(e) => {
-                    let _ = app.store.note_post_error(intent.id, &e.summary());
-                    let _ = app.store.set_schedule_error(
+                    app.store.note_post_error(intent.id, &e.summary())?;
+                    app.store.set_schedule_error(
                         row.guild_id,
                         Some(&format!("{date_str}: {} (retrying)", e.summary())),
-                    );
-                    return Err(e);
+                    )?;
+                    return Err(e.into());
                 }
             }
         }
     };
     let now = app.clock.now_ms();
-    let _ = app.store.mark_post_sent(intent.id, message_id, now);
-    let _ = app.store.set_schedule_error(row.guild_id, None);
-    let _ = app.store.record_question_message(
+    app.store
+        .mark_post_sent(intent.id, message_id, now, row.thread)?;
+    app.store.set_schedule_error(row.guild_id, None)?;
+    app.store.record_question_message(
         &QuestionMessage {
             message_id,
             channel_id: intent.channel_id,
@@ -333,107 +424,166 @@ async fn post_scheduled(
         },
         Source::Daily,
         now,
-    );
+    )?;
     info!(guild = row.guild_id, date = %date_str, number = intent.number, question = %question.id, "daily question posted");
-    finish_post(
-        app,
-        row.guild_id,
-        intent.channel_id,
-        message_id,
-        row.thread,
-        Some(intent.id),
-        &intent.local_date,
-        &question,
-    )
-    .await;
+    let sent = PostRow {
+        state: PostState::Sent,
+        message_id: Some(message_id),
+        thread_wanted: row.thread,
+        reaction_done: false,
+        opening_done: false,
+        finish: FinishState::Pending,
+        question_id: question.id.clone(),
+        ..intent
+    };
+    finish_post(app, &sent).await
+}
+
+/// Discord's "a thread has already been created for this message".
+const THREAD_ALREADY_CREATED: i64 = 160004;
+
+/// Runs the finishing steps of a sent post that are not done yet, recording each: the reveal
+/// reaction, the thread, the thread's opening message. `Err` is transient (retried later);
+/// a step Discord refuses for good settles the post as failed, with the reason in
+/// `/daily show`.
+pub async fn finish_post(app: &App, post: &PostRow) -> Result<(), Error> {
+    let Some(message_id) = post.message_id else {
+        return Ok(());
+    };
+    let step = |what: &str, e: DeliveryError| -> Result<(), Error> {
+        if !e.is_permanent() {
+            return Err(e.into());
+        }
+        let msg = match what {
+            "thread" => format!(
+                "{}: posted, but could not open the discussion thread: {} — give the bot \
+                 Create Public Threads, or turn threads off with /daily set",
+                post.local_date,
+                e.summary()
+            ),
+            _ => format!(
+                "{}: posted, but could not finish it ({what}): {} — check the bot's \
+                 permissions in <#{}>",
+                post.local_date,
+                e.summary(),
+                post.channel_id
+            ),
+        };
+        warn!(guild = post.guild_id, "{msg}");
+        app.store
+            .set_post_finish(post.id, FinishState::Failed, Some(&e.summary()))?;
+        app.store.set_schedule_error(post.guild_id, Some(&msg))?;
+        Ok(())
+    };
+    if !post.reaction_done {
+        match add_reveal_reaction(app, post.channel_id, message_id).await {
+            Ok(()) => app.store.mark_post_reaction_done(post.id)?,
+            Err(e) => return step("reveal reaction", e),
+        }
+    }
+    if post.thread_wanted {
+        let thread_id = match post.thread_id {
+            Some(t) => t,
+            None => {
+                let q = app.bank().get(&post.question_id).cloned();
+                let name = match &q {
+                    Some(q) => render::thread_name(&post.local_date, q),
+                    None => format!("{} · discussion", post.local_date),
+                };
+                let made = app
+                    .deliver
+                    .start_thread(post.channel_id, message_id, &name, 1440)
+                    .await;
+                let id = match made {
+                    Ok(t) => t.id.get(),
+                    // An earlier attempt made it; a thread started from a message has the
+                    // message's id.
+                    Err(e) if e.code == Some(THREAD_ALREADY_CREATED) => message_id,
+                    Err(e) => return step("thread", e),
+                };
+                app.store.set_post_thread(post.id, id)?;
+                id
+            }
+        };
+        if !post.opening_done {
+            let opening = app
+                .bank()
+                .get(&post.question_id)
+                .and_then(render::thread_opening);
+            if let Some(text) = opening {
+                let msg = serenity::CreateMessage::new()
+                    .content(text)
+                    .allowed_mentions(render::no_mentions())
+                    .nonce(serenity::Nonce::String(super::events::nonce(
+                        "o",
+                        post.id as u64,
+                        message_id,
+                    )))
+                    .enforce_nonce(true);
+                if let Err(e) = app.deliver.create_message(thread_id, &msg).await {
+                    return step("thread opening", e);
+                }
+            }
+            app.store.mark_post_opening_done(post.id)?;
+        }
+    }
+    app.store
+        .set_post_finish(post.id, FinishState::Done, None)?;
     Ok(())
 }
 
-/// Adds the reveal reaction and opens the discussion thread; problems here do not undo the
-/// post, they are logged and shown in `/daily show`.
-#[allow(clippy::too_many_arguments)]
-async fn finish_post(
-    app: &App,
-    guild_id: u64,
-    channel_id: u64,
-    message_id: u64,
-    thread: bool,
-    post_id: Option<i64>,
-    local_date: &str,
-    q: &Question,
-) {
-    if let Err(e) = add_reveal_reaction(app, channel_id, message_id).await {
-        warn!(guild = guild_id, "could not add the reveal reaction: {e}");
-    }
-    if thread {
-        let body = json!({
-            "name": render::thread_name(local_date, q),
-            "auto_archive_duration": 1440,
-        });
-        let res: Result<serenity::GuildChannel, _> = app
-            .deliver
-            .send(
-                Method::POST,
-                &format!("/channels/{channel_id}/messages/{message_id}/threads"),
-                Some(&body),
-            )
-            .await;
-        match res {
-            Ok(t) => {
-                if let Some(id) = post_id {
-                    let _ = app.store.set_post_thread(id, t.id.get());
-                }
-            }
-            Err(e) => {
-                let msg = format!(
-                    "{local_date}: posted, but could not open the discussion thread: {} — give \
-                     the bot Create Public Threads, or turn threads off with /daily set",
-                    e.summary()
-                );
-                warn!(guild = guild_id, "{msg}");
-                let _ = app.store.set_schedule_error(guild_id, Some(&msg));
-            }
-        }
-    }
-}
-
-fn draw(app: &App, guild_id: u64, filter: &Filter) -> Option<Question> {
+fn draw(app: &App, guild_id: u64, filter: &Filter) -> Result<Option<Question>, Error> {
     let bank = app.bank();
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    app.store
-        .update_bag(&format!("daily:{guild_id}"), |bag| {
-            bag.draw(&bank, filter, &mut rng)
-                .map(|d| d.question.clone())
-        })
-        .ok()
-        .flatten()
+    let drawn = app.store.update_bag(&format!("daily:{guild_id}"), |bag| {
+        bag.draw(&bank, filter, &mut rng)
+            .map(|d| d.question.clone())
+    })?;
+    Ok(drawn)
 }
 
-/// The message of ours in `channel_id` whose first embed has `footer`, among the last 50.
-async fn find_existing(app: &App, channel_id: u64, bot_id: u64, footer: &str) -> Option<u64> {
-    let recent: Vec<serenity::Message> = app
-        .deliver
-        .send(
-            Method::GET,
-            &format!("/channels/{channel_id}/messages?limit=50"),
-            None,
-        )
-        .await
-        .ok()?;
-    recent
-        .into_iter()
-        .find(|m| {
+/// The smallest snowflake of a message created at `ms` (Unix milliseconds).
+pub fn snowflake_at(ms: i64) -> u64 {
+    u64::try_from(ms.saturating_sub(DISCORD_EPOCH_MS)).unwrap_or(0) << 22
+}
+
+/// The message of ours in `channel_id` whose first embed has `footer`, among every message
+/// since `since_ms` (less a minute for clock skew between us and Discord), paging forward.
+async fn find_existing(
+    app: &App,
+    channel_id: u64,
+    bot_id: u64,
+    footer: &str,
+    since_ms: i64,
+) -> Result<Option<u64>, DeliveryError> {
+    let mut after = snowflake_at(since_ms.saturating_sub(60_000));
+    for _ in 0..MAX_SCAN_PAGES {
+        let page = app.deliver.messages_after(channel_id, after, 100).await?;
+        let found = page.iter().find(|m| {
             m.author.id.get() == bot_id
                 && m.embeds
                     .first()
                     .and_then(|e| e.footer.as_ref())
                     .is_some_and(|f| f.text == footer)
-        })
-        .map(|m| m.id.get())
+        });
+        if let Some(m) = found {
+            return Ok(Some(m.id.get()));
+        }
+        match page.iter().map(|m| m.id.get()).max() {
+            Some(last) if page.len() == 100 => after = last,
+            _ => return Ok(None),
+        }
+    }
+    warn!(
+        channel = channel_id,
+        pages = MAX_SCAN_PAGES,
+        "gave up looking for an earlier attempt's daily post"
+    );
+    Ok(None)
 }
 
-/// The message body of a daily post, with the role ping when configured.
-fn post_body(
+/// The message of a daily post, with the role ping when configured.
+fn post_message(
     app: &App,
     guild_id: u64,
     role_id: Option<u64>,
@@ -441,8 +591,8 @@ fn post_body(
     local_date: &str,
     q: &Question,
     nonce: &str,
-) -> serde_json::Value {
-    let mut msg = serenity::CreateMessage::new()
+) -> serenity::CreateMessage {
+    let msg = serenity::CreateMessage::new()
         .embed(render::daily_embed(
             q,
             number,
@@ -452,7 +602,7 @@ fn post_body(
         .components(vec![render::reveal_row(&q.id)])
         .nonce(serenity::Nonce::String(nonce.to_string()))
         .enforce_nonce(true);
-    msg = match role_id {
+    match role_id {
         // The @everyone role has the guild's id; pinging it was the admin's explicit choice.
         Some(r) if r == guild_id => msg
             .content("@everyone")
@@ -461,8 +611,7 @@ fn post_body(
             .content(format!("<@&{r}>"))
             .allowed_mentions(render::only_role(r)),
         None => msg.allowed_mentions(render::no_mentions()),
-    };
-    to_body(&msg)
+    }
 }
 
 async fn send_post(
@@ -471,7 +620,7 @@ async fn send_post(
     intent: &PostRow,
     q: &Question,
 ) -> Result<u64, DeliveryError> {
-    let body = post_body(
+    let msg = post_message(
         app,
         row.guild_id,
         row.role_id,
@@ -480,45 +629,34 @@ async fn send_post(
         q,
         &intent.nonce,
     );
-    let m: serenity::Message = app
-        .deliver
-        .send(
-            Method::POST,
-            &format!("/channels/{}/messages", intent.channel_id),
-            Some(&body),
-        )
-        .await?;
+    let m = app.deliver.create_message(intent.channel_id, &msg).await?;
     Ok(m.id.get())
 }
 
-/// `/daily post`: one extra post now, numbered, not replacing the scheduled one.
-pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), String> {
-    let p = parse_row(row)?;
-    let Some(q) = draw(app, row.guild_id, &p.filter) else {
-        return Err(format!(
+/// `/daily post`: one extra post now, numbered, not replacing the scheduled one. Returns the
+/// message id and number; a `UserError` says what to fix.
+pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), Error> {
+    let p = parse_row(row).map_err(|e| Error::User(super::UserError(e)))?;
+    let Some(q) = draw(app, row.guild_id, &p.filter)? else {
+        return super::errors::user(format!(
             "No question in the bank matches this schedule's filter ({}).",
             p.filter.describe()
         ));
     };
     let now = app.clock.now();
     let date = schedule::local_date(now, &p.tz).to_string();
-    let number = app
-        .store
-        .next_post_number(row.guild_id)
-        .map_err(|e| e.to_string())?;
+    let number = app.store.next_post_number(row.guild_id)?;
     let nonce = format!("m{:x}{:x}", row.guild_id % (1 << 32), now.as_millisecond());
-    let body = post_body(app, row.guild_id, row.role_id, number, &date, &q, &nonce);
-    let m: serenity::Message = app
-        .deliver
-        .send(
-            Method::POST,
-            &format!("/channels/{}/messages", row.channel_id),
-            Some(&body),
-        )
-        .await
-        .map_err(|e| format!("Discord refused the post: {}", e.summary()))?;
+    let msg = post_message(app, row.guild_id, row.role_id, number, &date, &q, &nonce);
+    let m = match app.deliver.create_message(row.channel_id, &msg).await {
+        Ok(m) => m,
+        Err(e) if e.is_permanent() => {
+            return super::errors::user(format!("Discord refused the post: {}", e.summary()))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let id = m.id.get();
-    let _ = app.store.record_manual_post(&PostRow {
+    let mut post = PostRow {
         id: 0,
         guild_id: row.guild_id,
         local_date: date.clone(),
@@ -526,16 +664,22 @@ pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), String
         question_id: q.id.clone(),
         channel_id: row.channel_id,
         nonce,
-        state: "sent".into(),
+        state: PostState::Sent,
         message_id: Some(id),
         thread_id: None,
         attempts: 1,
         error: None,
         created_at: now.as_millisecond(),
         sent_at: Some(now.as_millisecond()),
-        kind: "manual".into(),
-    });
-    let _ = app.store.record_question_message(
+        kind: PostKind::Manual,
+        thread_wanted: row.thread,
+        reaction_done: false,
+        opening_done: false,
+        finish: FinishState::Pending,
+        finish_error: None,
+    };
+    post.id = app.store.record_manual_post(&post)?;
+    app.store.record_question_message(
         &QuestionMessage {
             message_id: id,
             channel_id: row.channel_id,
@@ -544,24 +688,27 @@ pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), String
         },
         Source::Daily,
         now.as_millisecond(),
-    );
-    finish_post(
-        app,
-        row.guild_id,
-        row.channel_id,
-        id,
-        row.thread,
-        None,
-        &date,
-        &q,
-    )
-    .await;
+    )?;
+    // A transient failure here leaves the steps pending; the scheduler finishes them.
+    log_failure(finish_post(app, &post).await, "finishing a /daily post");
     Ok((id, number))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snowflakes_from_times() {
+        // 2015-01-01T00:00:00Z is snowflake 0; ids grow with time, 22 bits below the ms.
+        assert_eq!(snowflake_at(DISCORD_EPOCH_MS), 0);
+        assert_eq!(snowflake_at(DISCORD_EPOCH_MS + 1), 1 << 22);
+        assert_eq!(snowflake_at(0), 0, "before the epoch clamps to 0");
+        // A real message id: 1576264034611757059 was made at 1795870289744 ms.
+        let id: u64 = 1_576_264_034_611_757_059;
+        let ms = (id >> 22) as i64 + DISCORD_EPOCH_MS;
+        assert!(snowflake_at(ms) <= id && id < snowflake_at(ms + 1));
+    }
 
     #[test]
     fn post_nonce_is_stable_and_fits() {

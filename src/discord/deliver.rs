@@ -14,8 +14,10 @@
 //! Retrying a create is only safe when it cannot duplicate: message creates carry a `nonce`
 //! with `enforce_nonce`, so Discord returns the first message for a repeated nonce.
 //!
-//! The token is held as serenity's `Http` holds it and never appears in errors or logs:
-//! errors carry the method, the route and Discord's message, never headers.
+//! Callers use the typed methods (create a message with a nonce, edit, react, open a thread,
+//! answer an interaction …), never raw paths. The bot token is held as serenity's `Http` holds
+//! it and never appears in errors or logs; errors carry the method, the route with any
+//! interaction or webhook token redacted (see `crate::redact`), and Discord's message.
 
 use std::time::Duration;
 
@@ -24,7 +26,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::{debug, warn};
 
+use poise::serenity_prelude as serenity;
+use serde::Serialize;
+
 use crate::config::Secret;
+use crate::redact;
 
 /// The longest `Retry-After` we wait inside one delivery.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -50,7 +56,7 @@ impl Default for Policy {
 /// Why a delivery failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryError {
-    /// What was being sent, e.g. `POST /channels/1/messages`.
+    /// What was being sent, e.g. `POST /channels/1/messages`; tokens in the route redacted.
     pub what: String,
     /// HTTP status, when Discord answered.
     pub status: Option<u16>,
@@ -124,8 +130,125 @@ impl Deliverer {
         }
     }
 
-    /// Sends `body` to `path` (e.g. `/channels/1/messages`) and parses the answer as `T`.
-    pub async fn send<T: DeserializeOwned>(
+    /// Creates a message. Callers set a `nonce` with `enforce_nonce` whenever the send may be
+    /// retried (it is, on 5xx and 429), so Discord returns the first message for a repeat.
+    pub async fn create_message(
+        &self,
+        channel_id: u64,
+        msg: &serenity::CreateMessage,
+    ) -> Result<serenity::Message, DeliveryError> {
+        let path = format!("/channels/{channel_id}/messages");
+        self.send(Method::POST, &path, Some(&body(msg))).await
+    }
+
+    /// Edits a message with a partial body (only the keys given change).
+    pub async fn edit_message(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        edit: &impl Serialize,
+    ) -> Result<serenity::Message, DeliveryError> {
+        let path = format!("/channels/{channel_id}/messages/{message_id}");
+        self.send(Method::PATCH, &path, Some(&body(edit))).await
+    }
+
+    pub async fn get_message(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+    ) -> Result<serenity::Message, DeliveryError> {
+        let path = format!("/channels/{channel_id}/messages/{message_id}");
+        self.send(Method::GET, &path, None).await
+    }
+
+    /// Up to `limit` (≤ 100) of the messages that follow the snowflake `after`: the oldest
+    /// ones after it, so paging forward from the greatest id returned visits every message.
+    /// The order within a page is not relied on.
+    pub async fn messages_after(
+        &self,
+        channel_id: u64,
+        after: u64,
+        limit: u8,
+    ) -> Result<Vec<serenity::Message>, DeliveryError> {
+        let path = format!(
+            "/channels/{channel_id}/messages?after={after}&limit={}",
+            limit.clamp(1, 100)
+        );
+        self.send(Method::GET, &path, None).await
+    }
+
+    /// Adds the bot's own reaction (a Unicode emoji or `name:id` of a custom one).
+    pub async fn react(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        emoji: &str,
+    ) -> Result<(), DeliveryError> {
+        let path = format!(
+            "/channels/{channel_id}/messages/{message_id}/reactions/{}/@me",
+            encode_emoji(emoji)
+        );
+        self.send_raw(Method::PUT, &path, None, self.policy.attempts)
+            .await
+            .map(|_| ())
+    }
+
+    /// Opens a public thread on a message. Discord refuses a second thread on the same
+    /// message (code 160004), which makes a retry after an unknown outcome safe.
+    pub async fn start_thread(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        name: &str,
+        auto_archive_minutes: u16,
+    ) -> Result<serenity::GuildChannel, DeliveryError> {
+        let path = format!("/channels/{channel_id}/messages/{message_id}/threads");
+        let b = serde_json::json!({ "name": name, "auto_archive_duration": auto_archive_minutes });
+        self.send(Method::POST, &path, Some(&b)).await
+    }
+
+    /// The DM channel with a user (created when missing; Discord returns the same one).
+    pub async fn create_dm(&self, user_id: u64) -> Result<serenity::PrivateChannel, DeliveryError> {
+        let b = serde_json::json!({ "recipient_id": user_id.to_string() });
+        self.send(Method::POST, "/users/@me/channels", Some(&b))
+            .await
+    }
+
+    pub async fn get_channel(&self, channel_id: u64) -> Result<serenity::Channel, DeliveryError> {
+        self.send(Method::GET, &format!("/channels/{channel_id}"), None)
+            .await
+    }
+
+    /// Answers an interaction with `?with_response=true`, so Discord returns the message it
+    /// created. One attempt only: Discord accepts one answer, within 3 s.
+    pub async fn interaction_callback(
+        &self,
+        interaction_id: u64,
+        token: &str,
+        response: &serenity::CreateInteractionResponse,
+    ) -> Result<Value, DeliveryError> {
+        let path = format!("/interactions/{interaction_id}/{token}/callback?with_response=true");
+        let bytes = self
+            .send_raw(Method::POST, &path, Some(&body(response)), 1)
+            .await?;
+        parse(&Method::POST, &path, &bytes)
+    }
+
+    /// Replaces the application's commands (globally, or in one guild).
+    pub async fn put_commands(
+        &self,
+        application_id: u64,
+        guild_id: Option<u64>,
+        commands: &Value,
+    ) -> Result<Value, DeliveryError> {
+        let path = match guild_id {
+            Some(g) => format!("/applications/{application_id}/guilds/{g}/commands"),
+            None => format!("/applications/{application_id}/commands"),
+        };
+        self.send(Method::PUT, &path, Some(commands)).await
+    }
+
+    async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -137,30 +260,6 @@ impl Deliverer {
         parse(&method, path, &bytes)
     }
 
-    /// Like [`send`](Self::send), one attempt only: for interaction callbacks, which must
-    /// answer within Discord's 3 s and which Discord accepts once.
-    pub async fn send_once<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<T, DeliveryError> {
-        let bytes = self.send_raw(method.clone(), path, body, 1).await?;
-        parse(&method, path, &bytes)
-    }
-
-    /// Like [`send`](Self::send) for routes that answer 204 No Content.
-    pub async fn send_empty(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<(), DeliveryError> {
-        self.send_raw(method, path, body, self.policy.attempts)
-            .await
-            .map(|_| ())
-    }
-
     async fn send_raw(
         &self,
         method: Method,
@@ -168,7 +267,7 @@ impl Deliverer {
         body: Option<&Value>,
         attempts: u32,
     ) -> Result<Vec<u8>, DeliveryError> {
-        let what = format!("{method} {path}");
+        let what = redact::route(method.as_str(), path);
         let mut delay = self.policy.base_delay;
         let mut attempt = 1;
         loop {
@@ -208,11 +307,7 @@ impl Deliverer {
                             .to_string(),
                     };
                     if status == StatusCode::TOO_MANY_REQUESTS {
-                        let body_wait = json
-                            .get("retry_after")
-                            .and_then(Value::as_f64)
-                            .map(Duration::from_secs_f64);
-                        let wait = header_wait.or(body_wait).unwrap_or(delay);
+                        let wait = retry_after(header_wait.as_deref(), &json).unwrap_or(delay);
                         if wait > MAX_RETRY_AFTER {
                             warn!(%what, ?wait, "rate limited for longer than we wait; giving up");
                             return Err(err);
@@ -259,18 +354,109 @@ fn parse<T: DeserializeOwned>(
         bytes
     };
     serde_json::from_slice(bytes).map_err(|e| DeliveryError {
-        what: format!("{method} {path}"),
+        what: redact::route(method.as_str(), path),
         status: None,
         code: None,
         message: format!("unexpected response from Discord: {e}"),
     })
 }
 
-fn retry_after_header(resp: &reqwest::Response) -> Option<Duration> {
+/// A serenity builder (or any serialisable value) as a JSON body.
+pub fn body<T: Serialize + ?Sized>(builder: &T) -> Value {
+    serde_json::to_value(builder).unwrap_or(Value::Null)
+}
+
+/// Percent-encodes an emoji for a URL path segment.
+pub fn encode_emoji(emoji: &str) -> String {
+    let mut out = String::new();
+    for b in emoji.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The longest wait a 429 can make us consider; anything above is treated as this (and so
+/// as longer than [`MAX_RETRY_AFTER`]: give up).
+const RETRY_AFTER_CEILING_SECS: f64 = 86_400.0;
+
+/// How long a 429 asks us to wait: the `Retry-After` header, else `retry_after` in the body
+/// (seconds, fractional allowed). Values Discord would never send (negative, NaN, infinite,
+/// absurdly large) must not panic `Duration`: a non-finite or negative one is ignored (the
+/// caller's backoff applies), a huge one is clamped to a day.
+pub fn retry_after(header: Option<&str>, body: &Value) -> Option<Duration> {
+    let header = header.and_then(|h| h.trim().parse::<f64>().ok());
+    let body = body.get("retry_after").and_then(Value::as_f64);
+    header
+        .into_iter()
+        .chain(body)
+        .find(|s| s.is_finite() && *s >= 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s.min(RETRY_AFTER_CEILING_SECS)).ok())
+}
+
+fn retry_after_header(resp: &reqwest::Response) -> Option<String> {
     resp.headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn retry_after_never_panics_and_clamps() {
+        assert_eq!(
+            retry_after(Some("1.5"), &Value::Null),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            retry_after(None, &json!({"retry_after": 0.25})),
+            Some(Duration::from_millis(250))
+        );
+        // Header first; a bad header falls back to the body.
+        assert_eq!(
+            retry_after(Some("nope"), &json!({"retry_after": 2})),
+            Some(Duration::from_secs(2))
+        );
+        for bad in ["-1", "NaN", "inf", "-inf", ""] {
+            assert_eq!(retry_after(Some(bad), &Value::Null), None, "{bad}");
+        }
+        assert_eq!(retry_after(None, &json!({"retry_after": -3.0})), None);
+        assert_eq!(
+            retry_after(Some("1e300"), &Value::Null),
+            Some(Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            retry_after(None, &json!({"retry_after": 1e308})),
+            Some(Duration::from_secs(86_400))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_route_without_tokens() {
+        let e = parse::<Value>(
+            &Method::POST,
+            "/interactions/1/tok3n-value/callback",
+            b"{not json",
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains("tok3n-value"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("/interactions/1/<redacted>/callback"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn emoji_encoding() {
+        assert_eq!(encode_emoji("💡"), "%F0%9F%92%A1");
+        assert_eq!(encode_emoji("idea:123"), "idea:123");
+    }
 }

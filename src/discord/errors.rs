@@ -1,17 +1,104 @@
-//! The central error handler: users get a short ephemeral explanation, the log gets the
-//! detail.
+//! The one error policy of the edge, and the central handler that applies it.
 //!
-//! Commands return [`UserError`] for anything the user can fix (a bad argument, a missing
-//! permission); its text is shown to them as is. Any other error is a fault on our side: the
-//! user is told so briefly and the log gets the full error.
+//! - [`Error`] is typed: a [`UserError`] is what a member reads (a bad argument, a missing
+//!   permission, "try again"); every other variant is a fault on our side, logged with the
+//!   command or event it happened in, while the member is told briefly.
+//! - A failure that must not stop the work at hand (a bookkeeping write after a message went
+//!   out) is passed to [`log_failure`], never dropped: `let _ =` on a `Result` is denied by
+//!   the crate's lints outside tests.
+//! - Every interaction gets an answer: the handler below replies to every framework error,
+//!   and `events` answers clicks and commands poise does not know.
 
 use poise::serenity_prelude as serenity;
 use poise::FrameworkError;
 use tracing::{error, warn};
 
+use super::deliver::DeliveryError;
 use super::{render, Data};
+use crate::store::StoreError;
 
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// Why a command or handler failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The member can fix this; the text is shown to them as is.
+    User(UserError),
+    /// The database failed.
+    Store(StoreError),
+    /// A send through our delivery client failed (after its retries).
+    Delivery(DeliveryError),
+    /// serenity (a REST call through it, or a model it could not parse).
+    Discord(Box<serenity::Error>),
+    /// A payload that should have been valid JSON was not.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::User(u) => write!(f, "{u}"),
+            Error::Store(e) => write!(f, "{e}"),
+            Error::Delivery(e) => write!(f, "{e}"),
+            Error::Discord(e) => write!(f, "Discord: {e}"),
+            Error::Json(e) => write!(f, "JSON: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<UserError> for Error {
+    fn from(e: UserError) -> Self {
+        Error::User(e)
+    }
+}
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+impl From<DeliveryError> for Error {
+    fn from(e: DeliveryError) -> Self {
+        Error::Delivery(e)
+    }
+}
+impl From<serenity::Error> for Error {
+    fn from(e: serenity::Error) -> Self {
+        Error::Discord(Box::new(e))
+    }
+}
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
+}
+
+impl Error {
+    /// What the member reads: their own mistake verbatim, a "try again" for a busy database,
+    /// and a short apology for everything else (the detail goes to the log).
+    pub fn for_member(&self) -> String {
+        match self {
+            Error::User(u) => u.0.clone(),
+            Error::Store(e) if e.is_busy() => BUSY.to_string(),
+            _ => OUR_FAULT.to_string(),
+        }
+    }
+
+    pub fn is_user(&self) -> bool {
+        matches!(self, Error::User(_))
+    }
+}
+
+/// Logs a failure that the caller deliberately does not propagate (the main work is done
+/// and this step is bookkeeping), with what was being done.
+pub fn log_failure<T, E: std::fmt::Display>(result: Result<T, E>, doing: &str) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            error!("{doing} failed: {e}");
+            None
+        }
+    }
+}
 
 /// An error meant for the person who typed the command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,33 +114,30 @@ impl std::error::Error for UserError {}
 
 /// Shorthand for returning a [`UserError`].
 pub fn user<T>(msg: impl Into<String>) -> Result<T, Error> {
-    Err(Box::new(UserError(msg.into())))
+    Err(Error::User(UserError(msg.into())))
 }
 
-const OUR_FAULT: &str =
+pub const OUR_FAULT: &str =
     "Something went wrong on our side; it has been logged. Please try again in a moment.";
+
+pub const BUSY: &str = "The bot's database is busy right now. Please try again in a few seconds.";
 
 pub async fn on_error(err: FrameworkError<'_, Data, Error>) {
     match err {
         FrameworkError::Command { error, ctx, .. } => {
-            let msg = match error.downcast_ref::<UserError>() {
-                Some(u) => u.0.clone(),
-                None => {
-                    error!(command = %ctx.command().qualified_name, "command failed: {error}");
-                    OUR_FAULT.to_string()
-                }
-            };
-            reply(ctx, &msg).await;
+            if !error.is_user() {
+                error!(command = %ctx.command().qualified_name, "command failed: {error}");
+            }
+            reply(ctx, &error.for_member()).await;
         }
         FrameworkError::CommandCheckFailed { error, ctx, .. } => {
             let msg = match error {
-                Some(e) => match e.downcast_ref::<UserError>() {
-                    Some(u) => u.0.clone(),
-                    None => {
+                Some(e) => {
+                    if !e.is_user() {
                         error!(command = %ctx.command().qualified_name, "check failed: {e}");
-                        OUR_FAULT.to_string()
                     }
-                },
+                    e.for_member()
+                }
                 None => "You can't use this command here.".to_string(),
             };
             reply(ctx, &msg).await;

@@ -1,17 +1,23 @@
-//! Gateway events that are not slash commands: reveal reactions and button clicks.
+//! Gateway events that are not slash commands: reveal reactions, button clicks, and the
+//! interactions serenity could not parse.
+//!
+//! Every interaction gets an answer here, even one we cannot act on: a stale or unknown
+//! button, or an interaction whose payload serenity rejected (it hands those over as
+//! `Event::Unknown`, see [`RawInteractions`]), so Discord never shows "This interaction
+//! failed".
 
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
-use reqwest::Method;
 use serde_json::{json, Value};
 use serenity::{
     ComponentInteraction, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
     Interaction, Reaction, ReactionType,
 };
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-use super::deliver::DeliveryError;
+use super::deliver::{body, DeliveryError};
+use super::errors::log_failure;
 use super::{quiz, render, App, Data, Error};
 use crate::config::RevealMode;
 
@@ -42,17 +48,27 @@ pub fn same_emoji(a: &str, b: &str) -> bool {
     strip(a) == strip(b)
 }
 
-/// Percent-encodes an emoji for a URL path segment.
-pub fn encode_emoji(emoji: &str) -> String {
-    let mut out = String::new();
-    for b in emoji.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+/// Whether a reaction is the configured reveal emoji: a Unicode emoji, or a custom one
+/// written `<:name:id>` (matched by id, as names can change).
+pub fn is_reveal_emoji(configured: &str, emoji: &ReactionType) -> bool {
+    match (crate::config::custom_emoji_id(configured), emoji) {
+        (Some(id), ReactionType::Custom { id: got, .. }) => got.get() == id,
+        (None, ReactionType::Unicode(name)) => same_emoji(name, configured),
+        _ => false,
     }
-    out
+}
+
+/// The emoji as a reactions route wants it: the character itself, or `name:id`.
+pub fn reaction_route_emoji(configured: &str) -> String {
+    let t = configured.trim();
+    match crate::config::custom_emoji_id(t) {
+        Some(_) => t
+            .trim_start_matches("<a:")
+            .trim_start_matches("<:")
+            .trim_end_matches('>')
+            .to_string(),
+        None => t.to_string(),
+    }
 }
 
 /// Adds the reveal emoji under a question message, so members see what to react with.
@@ -61,18 +77,37 @@ pub async fn add_reveal_reaction(
     channel_id: u64,
     message_id: u64,
 ) -> Result<(), DeliveryError> {
-    let path = format!(
-        "/channels/{channel_id}/messages/{message_id}/reactions/{}/@me",
-        encode_emoji(&app.config.reveal.emoji)
-    );
-    app.deliver.send_empty(Method::PUT, &path, None).await
+    app.deliver
+        .react(
+            channel_id,
+            message_id,
+            &reaction_route_emoji(&app.config.reveal.emoji),
+        )
+        .await
+}
+
+/// A taken reveal claim, given back when dropped unless the reveal went out. Dropping also
+/// happens when the task panics or is cancelled, so a claim is never left stuck.
+struct Claim<'a> {
+    app: &'a App,
+    message_id: u64,
+    user_id: u64,
+    keep: bool,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            log_failure(
+                self.app.store.release_reveal(self.message_id, self.user_id),
+                "giving back a reveal claim",
+            );
+        }
+    }
 }
 
 async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
-    let ReactionType::Unicode(name) = &r.emoji else {
-        return;
-    };
-    if !same_emoji(name, &app.config.reveal.emoji) {
+    if !is_reveal_emoji(&app.config.reveal.emoji, &r.emoji) {
         return;
     }
     let Some(user_id) = r.user_id else { return };
@@ -80,61 +115,71 @@ async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
     if is_bot {
         return;
     }
-    let Ok(Some(qm)) = app.store.question_message(r.message_id.get()) else {
-        return; // not a question message of ours
+    let qm = match app.store.question_message(r.message_id.get()) {
+        Ok(Some(qm)) => qm,
+        Ok(None) => return, // not a question message of ours
+        Err(e) => {
+            warn!(message = r.message_id.get(), "cannot reveal: {e}");
+            return;
+        }
     };
+    // A reaction arrives with its own channel: a stored message in another channel is not
+    // this one (ids are global, so this only guards against a corrupt or foreign row).
+    if qm.channel_id != r.channel_id.get() {
+        warn!(
+            message = qm.message_id,
+            "reaction channel differs from the stored question message"
+        );
+        return;
+    }
     let bank = app.bank();
     let Some(q) = bank.get(&qm.question_id).cloned() else {
         info!(question = %qm.question_id, "reaction on a question no longer in the bank");
         return;
     };
     let now = app.clock.now_ms();
-    let result = match app.config.reveal.mode {
-        RevealMode::Reply => {
-            // One reply per message: claim first, so two reactions at once reveal once.
-            match app.store.claim_reveal(qm.message_id, 0, now) {
-                Ok(true) => {}
-                _ => return,
-            }
-            reveal_reply(app, &qm, &q).await
-        }
-        RevealMode::Edit => {
-            match app.store.claim_reveal(qm.message_id, 0, now) {
-                Ok(true) => {}
-                _ => return,
-            }
-            reveal_edit(app, &qm, &q).await
-        }
-        RevealMode::Dm => {
-            match app.store.claim_reveal(qm.message_id, user_id.get(), now) {
-                Ok(true) => {}
-                _ => return,
-            }
-            reveal_dm(app, &qm, &q, user_id.get()).await
-        }
-    };
+    // One reveal per message (reply, edit) or per member (dm): claim first, so two
+    // reactions at once reveal once.
     let claimant = match app.config.reveal.mode {
         RevealMode::Dm => user_id.get(),
-        _ => 0,
+        RevealMode::Reply | RevealMode::Edit => 0,
+    };
+    match app.store.claim_reveal(qm.message_id, claimant, now) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            warn!(message = qm.message_id, "cannot claim a reveal: {e}");
+            return;
+        }
+    }
+    let mut claim = Claim {
+        app,
+        message_id: qm.message_id,
+        user_id: claimant,
+        keep: false,
+    };
+    let result = match app.config.reveal.mode {
+        RevealMode::Reply => reveal_reply(app, &qm, &q).await,
+        RevealMode::Edit => reveal_edit(app, &qm, &q).await,
+        RevealMode::Dm => reveal_dm(app, &qm, &q, user_id.get()).await,
     };
     match result {
         Ok(reveal_id) => {
-            let _ = app
-                .store
-                .set_reveal_message(qm.message_id, claimant, reveal_id);
+            claim.keep = true;
+            log_failure(
+                app.store
+                    .set_reveal_message(qm.message_id, claimant, reveal_id),
+                "recording a reveal message",
+            );
         }
-        Err(e) => {
-            if e.is_dm_closed() {
-                info!(
-                    user = user_id.get(),
-                    "cannot DM the answer: the member's DMs are closed"
-                );
-            } else {
-                warn!(message = qm.message_id, "reveal failed: {e}");
-            }
-            // Give the claim back so a later reaction can try again.
-            let _ = app.store.release_reveal(qm.message_id, claimant);
+        Err(e) if e.is_dm_closed() => {
+            info!(
+                user = user_id.get(),
+                "cannot DM the answer: the member's DMs are closed"
+            );
         }
+        // The claim is given back on drop, so a later reaction can try again.
+        Err(e) => warn!(message = qm.message_id, "reveal failed: {e}"),
     }
 }
 
@@ -166,15 +211,7 @@ async fn reveal_reply(
         .allowed_mentions(render::no_mentions())
         .nonce(serenity::Nonce::String(nonce("r", qm.message_id, 0)))
         .enforce_nonce(true);
-    let body = to_body(&msg);
-    let sent: serenity::Message = app
-        .deliver
-        .send(
-            Method::POST,
-            &format!("/channels/{}/messages", qm.channel_id),
-            Some(&body),
-        )
-        .await?;
+    let sent = app.deliver.create_message(qm.channel_id, &msg).await?;
     Ok(sent.id.get())
 }
 
@@ -183,8 +220,10 @@ async fn reveal_edit(
     qm: &crate::store::QuestionMessage,
     q: &crate::bank::Question,
 ) -> Result<u64, DeliveryError> {
-    let path = format!("/channels/{}/messages/{}", qm.channel_id, qm.message_id);
-    let current: serenity::Message = app.deliver.send(Method::GET, &path, None).await?;
+    let current = app
+        .deliver
+        .get_message(qm.channel_id, qm.message_id)
+        .await?;
     let used: usize = current.embeds.iter().map(render::embed_chars).sum();
     let answer = render::answer_embeds(q);
     let fits = used + render::answer_chars(q) <= crate::text::limits::EMBED_TOTAL
@@ -197,15 +236,18 @@ async fn reveal_edit(
     let mut embeds: Vec<Value> = current
         .embeds
         .iter()
-        .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+        .map(body)
         .filter(|v| !v.is_null())
         .collect();
-    embeds.extend(answer.iter().map(to_body));
-    let body = json!({
+    embeds.extend(answer.iter().map(body));
+    let edit = json!({
         "embeds": embeds,
-        "allowed_mentions": to_body(&render::no_mentions()),
+        "allowed_mentions": body(&render::no_mentions()),
     });
-    let edited: serenity::Message = app.deliver.send(Method::PATCH, &path, Some(&body)).await?;
+    let edited = app
+        .deliver
+        .edit_message(qm.channel_id, qm.message_id, &edit)
+        .await?;
     Ok(edited.id.get())
 }
 
@@ -215,34 +257,25 @@ async fn reveal_dm(
     q: &crate::bank::Question,
     user_id: u64,
 ) -> Result<u64, DeliveryError> {
-    let dm: serenity::PrivateChannel = app
-        .deliver
-        .send(
-            Method::POST,
-            "/users/@me/channels",
-            Some(&json!({ "recipient_id": user_id.to_string() })),
-        )
-        .await?;
+    let dm = app.deliver.create_dm(user_id).await?;
     let link = render::message_link(qm.guild_id, qm.channel_id, qm.message_id);
     let msg = serenity::CreateMessage::new()
         .embeds(render::dm_answer_embeds(q, &link))
         .allowed_mentions(render::no_mentions())
         .nonce(serenity::Nonce::String(nonce("d", qm.message_id, user_id)))
         .enforce_nonce(true);
-    let sent: serenity::Message = app
-        .deliver
-        .send(
-            Method::POST,
-            &format!("/channels/{}/messages", dm.id),
-            Some(&to_body(&msg)),
-        )
-        .await?;
+    let sent = app.deliver.create_message(dm.id.get(), &msg).await?;
     Ok(sent.id.get())
 }
 
-/// A serenity builder as a JSON body.
-pub fn to_body<T: serde::Serialize>(builder: &T) -> Value {
-    serde_json::to_value(builder).unwrap_or(Value::Null)
+/// An ephemeral text answer to an interaction that pings nobody.
+pub fn ephemeral(text: impl Into<String>) -> CreateInteractionResponse {
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(text)
+            .ephemeral(true)
+            .allowed_mentions(render::no_mentions()),
+    )
 }
 
 async fn on_click(
@@ -254,24 +287,102 @@ async fn on_click(
     if let Some(question_id) = id.strip_prefix(render::REVEAL_PREFIX) {
         let bank = app.bank();
         let response = match bank.get(question_id) {
-            Some(q) => CreateInteractionResponseMessage::new()
-                .embeds(render::answer_embeds(q))
-                .ephemeral(true)
-                .allowed_mentions(render::no_mentions()),
-            None => CreateInteractionResponseMessage::new()
-                .content("That question is no longer in the bank, so its answer is gone too.")
-                .ephemeral(true)
-                .allowed_mentions(render::no_mentions()),
+            Some(q) => CreateInteractionResponse::Message(
+                CreateInteractionResponseMessage::new()
+                    .embeds(render::answer_embeds(q))
+                    .ephemeral(true)
+                    .allowed_mentions(render::no_mentions()),
+            ),
+            None => ephemeral("That question is no longer in the bank, so its answer is gone too."),
         };
-        click
-            .create_response(&ctx.http, CreateInteractionResponse::Message(response))
-            .await?;
+        click.create_response(&ctx.http, response).await?;
     } else if id.starts_with(quiz::BUTTON_PREFIX) {
         quiz::on_click(ctx, app, click).await?;
     } else {
-        debug!(custom_id = id, "click on an unknown component");
+        // A button of an older version of the bot, or a forged custom id: answer anyway.
+        info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");
+        click
+            .create_response(
+                &ctx.http,
+                ephemeral("This button is no longer in use. Try the command again."),
+            )
+            .await?;
     }
     Ok(())
+}
+
+/// Interactions whose payload serenity could not parse (an option with a null value, an
+/// unknown option type) reach no handler: serenity turns them into `Event::Unknown`. This
+/// raw handler answers them, so the member learns what was wrong instead of seeing
+/// "This interaction failed".
+pub struct RawInteractions {
+    pub app: Arc<App>,
+}
+
+#[serenity::async_trait]
+impl serenity::RawEventHandler for RawInteractions {
+    async fn raw_event(&self, _ctx: serenity::Context, event: serenity::Event) {
+        let serenity::Event::Unknown(unknown) = event else {
+            return;
+        };
+        if unknown.kind != "INTERACTION_CREATE" {
+            return;
+        }
+        answer_unparsed(&self.app, &unknown.value).await;
+    }
+}
+
+/// What was wrong with an interaction serenity rejected, in words for the member.
+pub fn explain_unparsed(value: &Value) -> String {
+    fn find_null(options: &Value) -> Option<String> {
+        for o in options.as_array().into_iter().flatten() {
+            let name = o["name"].as_str().unwrap_or("?");
+            let nested = o.get("options").is_some_and(|n| n.is_array());
+            if nested {
+                if let Some(n) = find_null(&o["options"]) {
+                    return Some(n);
+                }
+            } else if o.get("value").is_none_or(Value::is_null) {
+                return Some(name.to_string());
+            }
+        }
+        None
+    }
+    match find_null(&value["data"]["options"]) {
+        Some(name) => format!(
+            "The option `{}` arrived without a value. Fill it in (or leave it out) and try again.",
+            crate::text::truncate(&name, 32)
+        ),
+        None => "Discord sent this command in a form the bot cannot read. Try again; if it \
+                 keeps happening, tell a server admin."
+            .to_string(),
+    }
+}
+
+async fn answer_unparsed(app: &App, value: &Value) {
+    let id = value["id"]
+        .as_str()
+        .and_then(|s| s.parse::<u64>().ok())
+        .or_else(|| value["id"].as_u64());
+    let (Some(id), Some(token)) = (id, value["token"].as_str()) else {
+        warn!("an interaction serenity could not parse has no id or token; cannot answer it");
+        return;
+    };
+    let kind = value["type"].as_u64().unwrap_or(0);
+    let response = if kind == 4 {
+        // Autocomplete: the only valid answer is a (here empty) list of choices.
+        CreateInteractionResponse::Autocomplete(serenity::CreateAutocompleteResponse::new())
+    } else {
+        ephemeral(explain_unparsed(value))
+    };
+    warn!(
+        interaction = id,
+        "answered an interaction serenity could not parse"
+    );
+    log_failure(
+        app.deliver.interaction_callback(id, token, &response).await,
+        "answering an unparsed interaction",
+    );
 }
 
 #[cfg(test)]
@@ -282,7 +393,31 @@ mod tests {
     fn emoji_helpers() {
         assert!(same_emoji("💡", "💡\u{FE0F}"));
         assert!(!same_emoji("💡", "👍"));
-        assert_eq!(encode_emoji("💡"), "%F0%9F%92%A1");
+        let bulb = ReactionType::Unicode("💡".into());
+        assert!(is_reveal_emoji("💡", &bulb));
+        assert!(!is_reveal_emoji("<:idea:123>", &bulb));
+        let custom = ReactionType::Custom {
+            animated: false,
+            id: serenity::EmojiId::new(123),
+            name: Some("renamed".into()),
+        };
+        assert!(is_reveal_emoji("<:idea:123>", &custom));
+        assert!(!is_reveal_emoji("<:idea:124>", &custom));
+        assert_eq!(reaction_route_emoji("<:idea:123>"), "idea:123");
+        assert_eq!(reaction_route_emoji("💡"), "💡");
+    }
+
+    #[test]
+    fn unparsed_interactions_are_explained() {
+        let v = json!({"data": {"options": [{"name": "start", "type": 1, "options": [
+            {"name": "questions", "type": 4, "value": null}]}]}});
+        assert!(
+            explain_unparsed(&v).contains("`questions`"),
+            "{}",
+            explain_unparsed(&v)
+        );
+        let other = json!({"data": {"options": [{"name": "x", "type": 99, "value": 1}]}});
+        assert!(explain_unparsed(&other).contains("cannot read"));
     }
 
     #[test]

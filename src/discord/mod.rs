@@ -15,6 +15,7 @@ pub mod errors;
 pub mod events;
 pub mod quiz;
 pub mod render;
+pub mod tasks;
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -40,11 +41,14 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
 
 impl Clock {
+    // The one place allowed to read the system clock (clippy.toml).
+    #[allow(clippy::disallowed_methods)]
     pub fn system() -> Clock {
         Clock(Arc::new(Timestamp::now))
     }
 
     /// The system clock shifted by `offset`.
+    #[allow(clippy::disallowed_methods)]
     pub fn offset(offset: SignedDuration) -> Clock {
         Clock(Arc::new(move || {
             Timestamp::now()
@@ -157,12 +161,15 @@ impl Default for StartOptions {
     }
 }
 
-/// Why the bot could not start.
+/// Why the bot could not start, or stopped without being asked to.
 #[derive(Debug)]
 pub enum StartError {
     NoToken,
     Store(crate::store::StoreError),
     Client(serenity::Error),
+    /// The Discord client ended on its own (a fatal gateway error, a panic): a supervisor
+    /// should restart the process, so this is an error exit.
+    ClientEnded(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -174,6 +181,7 @@ impl std::fmt::Display for StartError {
             ),
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Client(e) => write!(f, "could not start the Discord client: {e}"),
+            StartError::ClientEnded(why) => write!(f, "the Discord client stopped: {why}"),
         }
     }
 }
@@ -193,17 +201,21 @@ impl Bot {
         self.app.daily.stop();
         self.app.quiz.abort_all();
         self.shard_manager.shutdown_all().await;
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => error!("the Discord client ended with an error: {e}"),
+            Ok(Err(e)) => error!("the Discord client task failed: {e}"),
+            Err(_) => error!("the Discord client did not stop within 10 s"),
+        }
     }
 
-    /// Waits until the client ends (it does on a fatal gateway error or after shutdown).
-    pub async fn wait(&mut self) -> Result<(), serenity::Error> {
+    /// Waits until the client ends (on a fatal gateway error, a panic, or after shutdown) and
+    /// says why.
+    pub async fn wait(&mut self) -> StartError {
         match (&mut self.task).await {
-            Ok(r) => r,
-            Err(e) => {
-                error!("the Discord client task failed: {e}");
-                Ok(())
-            }
+            Ok(Ok(())) => StartError::ClientEnded("its gateway connections closed".into()),
+            Ok(Err(e)) => StartError::Client(e),
+            Err(e) => StartError::ClientEnded(format!("its task failed: {e}")),
         }
     }
 
@@ -275,6 +287,7 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
 
     let mut client = serenity::ClientBuilder::new_with_http(http, intents())
         .framework(framework)
+        .raw_event_handler(events::RawInteractions { app: app.clone() })
         .await
         .map_err(StartError::Client)?;
     let shard_manager = client.shard_manager.clone();
@@ -286,16 +299,16 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
     })
 }
 
-/// The command registration body: poise's definitions, with the lower bound of
-/// `/quiz start seconds` taken from the config (`quiz.min_seconds`), which poise can only
-/// declare as a constant.
+/// The command registration body: poise's definitions, with the bounds of `/quiz start
+/// seconds` taken from the config (`quiz.min_seconds`) and the quiz core (`SECONDS_MAX`,
+/// `SECONDS_DEFAULT`), which poise can only declare as literals.
 pub fn registration_body(
     commands: &[poise::Command<Data, Error>],
     config: &Config,
 ) -> serde_json::Value {
     let mut body: Vec<serde_json::Value> = poise::builtins::create_application_commands(commands)
         .iter()
-        .map(events::to_body)
+        .map(deliver::body)
         .collect();
     for cmd in body.iter_mut() {
         // Discord's schema types this as an integer (poise sends the string form).
@@ -311,7 +324,13 @@ pub fn registration_body(
         for sub in subs.filter(|s| s["name"] == "start") {
             let opts = sub["options"].as_array_mut().into_iter().flatten();
             for opt in opts.filter(|o| o["name"] == "seconds") {
-                opt["min_value"] = serde_json::json!(config.quiz.min_seconds);
+                let (min, max) = (config.quiz.min_seconds, crate::quiz::SECONDS_MAX);
+                let default = crate::quiz::SECONDS_DEFAULT.clamp(min, max);
+                opt["min_value"] = serde_json::json!(min);
+                opt["max_value"] = serde_json::json!(max);
+                opt["description"] = serde_json::json!(format!(
+                    "Seconds per question ({min}–{max}, default {default})"
+                ));
             }
         }
     }
@@ -324,13 +343,9 @@ async fn register_commands(
     commands: &[poise::Command<Data, Error>],
 ) {
     let body = registration_body(commands, &app.config);
-    let path = match app.config.discord.guild_id {
-        Some(g) => format!("/applications/{application_id}/guilds/{g}/commands"),
-        None => format!("/applications/{application_id}/commands"),
-    };
     match app
         .deliver
-        .send::<serde_json::Value>(reqwest::Method::PUT, &path, Some(&body))
+        .put_commands(application_id, app.config.discord.guild_id, &body)
         .await
     {
         Ok(_) => info!(count = commands.len(), "slash commands registered"),
@@ -343,7 +358,9 @@ pub async fn run(config: Config, bank: Bank) -> Result<(), StartError> {
     let mut bot = start(config, bank, StartOptions::default()).await?;
     let shard_manager = bot.shard_manager();
     let result = tokio::select! {
-        r = bot.wait() => r.map_err(StartError::Client),
+        // The client never ends by itself while we want it running: whatever ended it, the
+        // process must exit non-zero so a supervisor restarts it.
+        why = bot.wait() => Err(why),
         _ = shutdown_signal() => {
             info!("shutting down");
             bot.app.daily.stop();
@@ -357,7 +374,10 @@ pub async fn run(config: Config, bank: Bank) -> Result<(), StartError> {
 
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {
@@ -365,7 +385,10 @@ async fn shutdown_signal() {
             Ok(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            Err(e) => {
+                error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await
+            }
         }
     };
     #[cfg(not(unix))]

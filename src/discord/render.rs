@@ -4,6 +4,8 @@
 //! Discord never rejects a message for length, and every message carries an explicit
 //! `allowed_mentions` so bank text can never ping anyone.
 
+pub mod quiz;
+
 use poise::serenity_prelude as serenity;
 use serenity::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
@@ -102,6 +104,12 @@ pub fn daily_embed(q: &Question, number: i64, local_date: &str, emoji: &str) -> 
 pub fn thread_name(local_date: &str, q: &Question) -> String {
     let first_line = q.question.lines().next().unwrap_or_default();
     truncate(&format!("{local_date} · {first_line}"), limits::THREAD_NAME)
+}
+
+/// The first message of a daily post's discussion thread: the question's follow-ups as
+/// prompts. `None` when there is nothing to open with.
+pub fn thread_opening(_q: &Question) -> Option<String> {
+    None
 }
 
 pub fn reveal_custom_id(question_id: &str) -> String {

@@ -147,12 +147,7 @@ impl Standing {
 
     /// Accuracy as a whole percentage, rounded.
     pub fn accuracy_percent(&self) -> u32 {
-        if self.answered == 0 {
-            0
-        } else {
-            ((u64::from(self.correct) * 100 + u64::from(self.answered) / 2)
-                / u64::from(self.answered)) as u32
-        }
+        accuracy_percent(u64::from(self.correct), u64::from(self.answered))
     }
 }
 
@@ -469,21 +464,18 @@ impl Round {
                 .then(b.correct.cmp(&a.correct))
                 .then(a.user.cmp(&b.user))
         });
-        let mut out: Vec<Standing> = Vec::with_capacity(sorted.len());
-        for (i, t) in sorted.iter().enumerate() {
-            let rank = match out.last() {
-                Some(prev) if prev.points == t.points && prev.correct == t.correct => prev.rank,
-                _ => i + 1,
-            };
-            out.push(Standing {
+        let ranks = competition_ranks(&sorted, |t| (t.points, t.correct));
+        sorted
+            .iter()
+            .zip(ranks)
+            .map(|(t, rank)| Standing {
                 user: t.user,
                 points: t.points,
                 correct: t.correct,
                 answered: t.answered,
                 rank,
-            });
-        }
-        out
+            })
+            .collect()
     }
 
     /// Running totals per player (scored questions only), by user id.
@@ -544,6 +536,26 @@ fn accuracy(correct: u32, answered: u32) -> f64 {
     } else {
         f64::from(correct) / f64::from(answered)
     }
+}
+
+/// `correct / answered` as a whole percentage, rounded half up; 0 when nothing was answered.
+/// The one accuracy figure every standings and leaderboard line shows.
+pub fn accuracy_percent(correct: u64, answered: u64) -> u32 {
+    (correct.min(answered) * 100 + answered / 2)
+        .checked_div(answered)
+        .map_or(0, |p| p as u32)
+}
+
+/// Competition ranks ("1, 1, 3") of `sorted`, best first: entries with an equal `key` share
+/// a rank and the next rank skips. The one ranking rule of rounds, restarts and the
+/// all-time table.
+pub fn competition_ranks<T, K: PartialEq>(sorted: &[T], key: impl Fn(&T) -> K) -> Vec<usize> {
+    let mut ranks: Vec<usize> = Vec::with_capacity(sorted.len());
+    for (i, t) in sorted.iter().enumerate() {
+        let tied = i > 0 && key(&sorted[i - 1]) == key(t);
+        ranks.push(if tied { ranks[i - 1] } else { i + 1 });
+    }
+    ranks
 }
 
 #[cfg(test)]
@@ -983,6 +995,18 @@ mod tests {
         assert_eq!(r.on_deadline(b.index, b.deadline), None, "fired twice");
         assert_eq!(r.questions_played(), 2);
         assert_eq!(points_of(&r.standings(), ALICE), Some(2000), "scored once");
+    }
+
+    #[test]
+    fn competition_ranks_share_and_skip() {
+        let v = [(5, 1), (5, 1), (3, 0), (3, 1), (3, 1), (1, 0)];
+        assert_eq!(competition_ranks(&v, |x| *x), vec![1, 1, 3, 4, 4, 6]);
+        assert_eq!(competition_ranks(&v, |x| x.0), vec![1, 1, 3, 3, 3, 6]);
+        assert!(competition_ranks::<(i32, i32), _>(&[], |x| *x).is_empty());
+        assert_eq!(accuracy_percent(2, 3), 67);
+        assert_eq!(accuracy_percent(1, 8), 13);
+        assert_eq!(accuracy_percent(0, 0), 0);
+        assert_eq!(accuracy_percent(9, 3), 100, "never above 100");
     }
 
     #[test]

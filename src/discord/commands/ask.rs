@@ -210,14 +210,13 @@ async fn respond_with_message(
         return crate::discord::errors::user("This command works as a slash command.");
     };
     let ix = actx.interaction;
-    let body = events::to_body(&serenity::CreateInteractionResponse::Message(message));
-    let path = format!(
-        "/interactions/{}/{}/callback?with_response=true",
-        ix.id, ix.token
-    );
-    let response: serde_json::Value = app
+    let response = app
         .deliver
-        .send_once(reqwest::Method::POST, &path, Some(&body))
+        .interaction_callback(
+            ix.id.get(),
+            &ix.token,
+            &serenity::CreateInteractionResponse::Message(message),
+        )
         .await?;
     // poise must not answer this interaction a second time (its error replies become
     // follow-ups).

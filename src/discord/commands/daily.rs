@@ -10,7 +10,7 @@ use crate::daily::schedule::{self, LocalTime, Plan};
 use crate::discord::daily::{parse_row, plan_for, post_now};
 use crate::discord::errors::user;
 use crate::discord::{render, App, Context, Error};
-use crate::store::ScheduleRow;
+use crate::store::{FinishState, PostState, ScheduleRow};
 
 /// The question of the day: a daily post in a channel, at your time, in your time zone.
 #[poise::command(
@@ -214,21 +214,17 @@ pub async fn post(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
     let row = current(&app, guild(&ctx)?)?;
     ctx.defer_ephemeral().await?;
-    match post_now(&app, &row).await {
-        Ok((_, number)) => {
-            say(
-                ctx,
-                CreateEmbed::new()
-                    .title(format!("Posted question #{number}"))
-                    .description(format!(
-                        "In <#{}>. The scheduled post still goes out as usual.",
-                        row.channel_id
-                    )),
-            )
-            .await
-        }
-        Err(e) => user(e),
-    }
+    let (_, number) = post_now(&app, &row).await?;
+    say(
+        ctx,
+        CreateEmbed::new()
+            .title(format!("Posted question #{number}"))
+            .description(format!(
+                "In <#{}>. The scheduled post still goes out as usual.",
+                row.channel_id
+            )),
+    )
+    .await
 }
 
 /// Turn the daily question off and forget its schedule.
@@ -314,16 +310,23 @@ fn show_embed(app: &App, row: &ScheduleRow, now: Timestamp) -> Result<CreateEmbe
     }
     embed = embed.field("Cycle", cycle, false);
     if let Some(last) = app.store.last_post(row.guild_id)? {
-        let state = match last.state.as_str() {
-            "sent" => match last.message_id {
-                Some(m) => format!(
-                    "[sent]({})",
-                    render::message_link(Some(row.guild_id), last.channel_id, m)
-                ),
-                None => "sent".into(),
-            },
-            other => other.to_string(),
+        let mut state = match (last.state, last.message_id) {
+            (PostState::Sent, Some(m)) => format!(
+                "[sent]({})",
+                render::message_link(Some(row.guild_id), last.channel_id, m)
+            ),
+            (other, _) => other.to_string(),
         };
+        if last.state == PostState::Sent {
+            match last.finish {
+                FinishState::Done => {}
+                FinishState::Pending => state.push_str(" · reaction/thread still to come"),
+                FinishState::Failed => state.push_str(&format!(
+                    " · ⚠ not finished: {}",
+                    last.finish_error.as_deref().unwrap_or("unknown error")
+                )),
+            }
+        }
         embed = embed.field(
             "Last post",
             format!(

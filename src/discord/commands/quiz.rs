@@ -6,12 +6,14 @@ use rand::{Rng, SeedableRng};
 use serenity::{CreateEmbed, CreateEmbedFooter};
 
 use super::ask::{autocomplete_category, autocomplete_tag, build_filter, DifficultyChoice};
-use crate::discord::errors::{member_has, user};
+use crate::discord::errors::{log_failure, member_has, user};
 use crate::discord::quiz::{pick_items, spawn_round, Live};
 use crate::discord::{Context, Error};
 use crate::quiz::{
-    format_points, RoundSettings, QUESTIONS_DEFAULT, QUESTIONS_MAX, SECONDS_DEFAULT, SECONDS_MAX,
+    accuracy_percent, competition_ranks, format_points, RoundSettings, QUESTIONS_DEFAULT,
+    QUESTIONS_MAX, SECONDS_DEFAULT, SECONDS_MAX,
 };
+use crate::store::RoundStatus;
 
 /// Quiz rounds: timed multiple-choice questions with points and a leaderboard.
 #[poise::command(
@@ -33,10 +35,9 @@ pub async fn start(
     #[min = 1]
     #[max = 50]
     questions: Option<u32>,
-    #[description = "Seconds per question (10–120, default 30)"]
-    #[min = 10]
-    #[max = 120]
-    seconds: Option<u32>,
+    // The range and default are added at registration, from `quiz.min_seconds` and the
+    // quiz core's bounds (see `registration_body`): one source for the limits.
+    #[description = "Seconds per question"] seconds: Option<u32>,
     #[description = "Only questions of this category"]
     #[autocomplete = "autocomplete_category"]
     category: Option<String>,
@@ -76,7 +77,7 @@ pub async fn start(
         ));
     }
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let items = pick_items(&app, &bank, &filter, channel_id, n as usize, &mut rng);
+    let items = pick_items(&app, &bank, &filter, channel_id, n as usize, &mut rng)?;
     if items.is_empty() {
         return user(format!(
             "No quiz question can be made from: {}. A question needs three wrong answers \
@@ -131,7 +132,11 @@ pub async fn start(
     let sent = ctx.send(super::reply(false).embed(embed)).await;
     if let Err(e) = sent {
         // No driver will run this round: end it, or the channel stays blocked until a restart.
-        let _ = app.store.end_round(round_id, "stopped", app.clock.now_ms());
+        log_failure(
+            app.store
+                .end_round(round_id, RoundStatus::Stopped, app.clock.now_ms()),
+            "ending a round whose announcement failed",
+        );
         return Err(e.into());
     }
     spawn_round(
@@ -211,20 +216,11 @@ pub async fn leaderboard(
     let body = if rows.is_empty() {
         "No rounds played yet. Start one with `/quiz start`.".to_string()
     } else {
-        let mut rank = 0;
-        let mut prev: Option<(i64, i64)> = None;
+        let ranks = competition_ranks(&rows, |r| (r.points_milli, r.correct));
         rows.iter()
-            .enumerate()
-            .map(|(i, r)| {
-                if prev != Some((r.points_milli, r.correct)) {
-                    rank = i + 1;
-                    prev = Some((r.points_milli, r.correct));
-                }
-                let acc = if r.answered > 0 {
-                    (r.correct * 100 + r.answered / 2) / r.answered
-                } else {
-                    0
-                };
+            .zip(ranks)
+            .map(|(r, rank)| {
+                let acc = accuracy_percent(r.correct.max(0) as u64, r.answered.max(0) as u64);
                 format!(
                     "**{rank}.** <@{}> · **{}** pts · {} round{} · {}/{} correct · {acc}%",
                     r.user_id,
