@@ -588,3 +588,268 @@ async fn an_unrecorded_send_is_found_after_a_crash() {
     assert_eq!(sent.body["nonce"], json!(nonce));
     bot.shutdown().await;
 }
+
+/// Posts `n` plain messages to `channel` as another user of the channel would.
+async fn chatter(fake: &FakeDiscord, channel: u64, n: usize) {
+    let client = reqwest::Client::new();
+    for i in 0..n {
+        let r = client
+            .post(format!(
+                "{}/api/v10/channels/{channel}/messages",
+                fake.api_base()
+            ))
+            .header("Authorization", format!("Bot {TOKEN}"))
+            .json(&json!({"content": format!("chatter {i}"), "allowed_mentions": {"parse": []}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
+/// The hardening issue's duplicate: the create landed, the bot died before recording it, a
+/// busy channel moved on (150 messages before the post, 70 after), and the bot came back
+/// after Discord's nonce window. The search must page through everything since the intent,
+/// not only the last 50 messages, or a second post goes out.
+#[tokio::test]
+async fn an_earlier_post_is_found_in_a_busy_channel_after_the_nonce_window() {
+    let (fake, dir) = setup().await;
+    let cfg = config(&fake, dir.path());
+    let nonce = format!("q20260310{GUILD_ID:x}");
+    seed_pending_post(&cfg, &nonce);
+    chatter(&fake, OTHER_CHANNEL_ID, 150).await;
+    let sent: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v10/channels/{OTHER_CHANNEL_ID}/messages",
+            fake.api_base()
+        ))
+        .header("Authorization", format!("Bot {TOKEN}"))
+        .json(&json!({
+            "embeds": [{"title": "Question of the day · 2026-03-10", "description": "x",
+                        "footer": {"text": "Question of the day #1 · 2026-03-10"}}],
+            "nonce": nonce, "enforce_nonce": true,
+            "allowed_mentions": {"parse": []},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    chatter(&fake, OTHER_CHANNEL_ID, 70).await;
+    fake.expire_nonces();
+    let bot = start(&fake, cfg, options(offset_to("2026-03-10 09:05:00"))).await;
+    let id: u64 = sent["id"].as_str().unwrap().parse().unwrap();
+    fake.wait_for(
+        |r| r.method == "PUT" && r.path.contains(&format!("/messages/{id}/reactions/")),
+        WAIT,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        posts(&fake, OTHER_CHANNEL_ID).len(),
+        1,
+        "a second post went out"
+    );
+    assert_eq!(post_attempts(&fake, OTHER_CHANNEL_ID).len(), 1);
+    // It paged forward with `after=` (more than one page was needed).
+    let pages = fake.count(|r| {
+        r.method == "GET"
+            && r.path == format!("/channels/{OTHER_CHANNEL_ID}/messages")
+            && r.query.contains("after=")
+    });
+    assert!(pages >= 2, "read {pages} page(s)");
+    bot.shutdown().await;
+}
+
+/// What a bot killed between the create and its finishing steps leaves: a post marked sent,
+/// with no reaction and no thread yet.
+fn seed_sent_unfinished(cfg: &Config, message_id: u64) -> i64 {
+    let store = Store::open(&cfg.storage.path).unwrap();
+    let nonce = format!("q20260310{GUILD_ID:x}");
+    seed_schedule(&store, true);
+    let p = store
+        .begin_post(&PostRow {
+            id: 0,
+            guild_id: GUILD_ID,
+            local_date: "2026-03-10".into(),
+            number: 1,
+            question_id: "acid-properties".into(),
+            channel_id: OTHER_CHANNEL_ID,
+            nonce,
+            state: PostState::Pending,
+            message_id: None,
+            thread_id: None,
+            attempts: 1,
+            error: None,
+            created_at: 0,
+            sent_at: None,
+            kind: PostKind::Scheduled,
+            thread_wanted: true,
+            reaction_done: false,
+            opening_done: false,
+            finish: FinishState::Pending,
+            finish_error: None,
+        })
+        .unwrap();
+    store.mark_post_sent(p.id, message_id, 1, true).unwrap();
+    p.id
+}
+
+fn seed_schedule(store: &Store, thread: bool) {
+    store
+        .put_schedule(&ScheduleRow {
+            guild_id: GUILD_ID,
+            channel_id: OTHER_CHANNEL_ID,
+            time: "09:00".into(),
+            tz: ZONE.into(),
+            role_id: None,
+            filter: "{}".into(),
+            thread,
+            paused: false,
+            skip_date: None,
+            armed_from: 0,
+            last_error: None,
+        })
+        .unwrap();
+}
+
+/// A post of the crashed bot, in the channel, as the test's own request.
+async fn post_as_crashed_bot(fake: &FakeDiscord) -> u64 {
+    let sent: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v10/channels/{OTHER_CHANNEL_ID}/messages",
+            fake.api_base()
+        ))
+        .header("Authorization", format!("Bot {TOKEN}"))
+        .json(&json!({
+            "embeds": [{"title": "Question of the day · 2026-03-10", "description": "x",
+                        "footer": {"text": "Question of the day #1 · 2026-03-10"}}],
+            "allowed_mentions": {"parse": []},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    sent["id"].as_str().unwrap().parse().unwrap()
+}
+
+fn threads_on(fake: &FakeDiscord, message_id: u64) -> usize {
+    fake.count(|r| {
+        r.method == "POST"
+            && r.path == format!("/channels/{OTHER_CHANNEL_ID}/messages/{message_id}/threads")
+            && r.status < 300
+    })
+}
+
+/// A kill after the create but before the reaction and thread: the restarted bot finishes the
+/// post (reaction, thread) once, and a second restart does nothing more.
+#[tokio::test]
+async fn a_post_cut_before_its_thread_and_reaction_is_finished_after_a_restart() {
+    let (fake, dir) = setup().await;
+    let cfg = config(&fake, dir.path());
+    let id = post_as_crashed_bot(&fake).await;
+    let post_id = seed_sent_unfinished(&cfg, id);
+    let bot = start(
+        &fake,
+        cfg.clone(),
+        options(offset_to("2026-03-10 09:05:00")),
+    )
+    .await;
+    eventually("the thread", || (threads_on(&fake, id) == 1).then_some(())).await;
+    eventually("the reaction", || {
+        (fake
+            .count(|r| r.method == "PUT" && r.path.contains(&format!("/messages/{id}/reactions/")))
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let store = Store::open(&cfg.storage.path).unwrap();
+    let done = eventually("the post settled", || {
+        let p = store.last_post(GUILD_ID).unwrap().unwrap();
+        (p.finish == FinishState::Done).then_some(p)
+    })
+    .await;
+    assert_eq!(done.id, post_id);
+    assert!(done.reaction_done && done.thread_id.is_some());
+    assert_eq!(posts(&fake, OTHER_CHANNEL_ID).len(), 1, "no second post");
+    bot.shutdown().await;
+
+    // Again: nothing is left to do.
+    let before = fake.requests().len();
+    let bot = start(&fake, cfg, options(offset_to("2026-03-10 09:06:00"))).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(threads_on(&fake, id), 1);
+    let later: Vec<Recorded> = fake.requests().into_iter().skip(before).collect();
+    assert!(
+        !later
+            .iter()
+            .any(|r| r.path.contains(&format!("/messages/{id}/"))),
+        "touched the finished post again: {:?}",
+        later.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    bot.shutdown().await;
+}
+
+/// A thread Discord refuses for good (no permission) settles the post as not finished, and
+/// `/daily show` says so instead of nothing.
+#[tokio::test]
+async fn a_refused_thread_is_shown_in_daily_show() {
+    let (fake, dir) = setup().await;
+    let cfg = config(&fake, dir.path());
+    let id = post_as_crashed_bot(&fake).await;
+    seed_sent_unfinished(&cfg, id);
+    fake.fail_next("POST", "/threads", 403, 10);
+    let bot = start(
+        &fake,
+        cfg.clone(),
+        options(offset_to("2026-03-10 09:05:00")),
+    )
+    .await;
+    let store = Store::open(&cfg.storage.path).unwrap();
+    eventually("the post settled as failed", || {
+        let p = store.last_post(GUILD_ID).unwrap().unwrap();
+        (p.finish == FinishState::Failed).then_some(())
+    })
+    .await;
+    let shown = embed_text(&admin_daily(&fake, "show", json!({})).await);
+    assert!(shown.contains("not finished"), "{shown}");
+    assert!(shown.contains("discussion thread"), "{shown}");
+    // Not retried in a loop.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        fake.count(|r| r.method == "POST" && r.path.ends_with("/threads")),
+        1
+    );
+    bot.shutdown().await;
+}
+
+/// `/daily set` refuses a voice channel, a category and another server's channel, even when
+/// the interaction claims them (a forged one: Discord's own client offers only text ones).
+#[tokio::test]
+async fn daily_set_refuses_channels_it_cannot_post_in() {
+    let (fake, _dir, bot) = boot_at(offset_to("2026-03-10 08:00:00")).await;
+    for (channel, why) in [
+        (VOICE_CHANNEL_ID, "not a text or announcement channel"),
+        (CATEGORY_ID, "not a text or announcement channel"),
+        (FOREIGN_CHANNEL_ID, "not in this server"),
+    ] {
+        let data = admin_daily(
+            &fake,
+            "set",
+            json!({"channel": {"type": 7, "value": channel}, "time": "09:00", "timezone": ZONE}),
+        )
+        .await;
+        let text = data["content"].as_str().unwrap_or_default().to_string() + &embed_text(&data);
+        assert!(text.contains(why), "{channel}: {text}");
+        assert!(is_ephemeral(&data));
+    }
+    let store = Store::open(&bot.app.config.storage.path).unwrap();
+    assert!(
+        store.schedule(GUILD_ID).unwrap().is_none(),
+        "nothing was scheduled"
+    );
+    bot.shutdown().await;
+}

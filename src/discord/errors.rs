@@ -200,13 +200,42 @@ pub async fn on_error(err: FrameworkError<'_, Data, Error>) {
         FrameworkError::CommandStructureMismatch {
             description, ctx, ..
         } => {
-            warn!(command = %ctx.command().qualified_name, %description,
-                "Discord's copy of the command differs from ours; registration may be stale");
-            reply(
-                poise::Context::Application(ctx),
-                "This command changed since Discord last saw it; try again in a minute.",
-            )
-            .await;
+            let msg = match explain_mismatch(ctx.command(), &ctx.interaction.data.options()) {
+                Some(what) => what,
+                None => {
+                    warn!(command = %ctx.command().qualified_name, %description,
+                        "Discord's copy of the command differs from ours; registration may be stale");
+                    "This command changed since Discord last saw it; try again in a minute."
+                        .to_string()
+                }
+            };
+            reply(poise::Context::Application(ctx), &msg).await;
+        }
+        FrameworkError::UnknownInteraction {
+            framework,
+            interaction,
+            ..
+        } => {
+            warn!(command = %interaction.data.name, "an interaction for a command we do not have");
+            let answer = super::events::ephemeral(
+                "This command no longer exists here. Type / to see the current commands.",
+            );
+            if let Err(e) = interaction
+                .create_response(&framework.serenity_context.http, answer)
+                .await
+            {
+                warn!("could not answer an unknown command: {e}");
+            }
+        }
+        FrameworkError::SubcommandRequired { ctx } => {
+            let subs = ctx
+                .command()
+                .subcommands
+                .iter()
+                .map(|c| format!("`{}`", c.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            reply(ctx, &format!("Pick one of: {subs}.")).await;
         }
         FrameworkError::Setup { error, .. } => {
             error!("setup failed: {error}");
@@ -223,6 +252,60 @@ pub async fn on_error(err: FrameworkError<'_, Data, Error>) {
             }
         }
     }
+}
+
+/// Which option Discord sent with the wrong type or out of range, in words for the member,
+/// found by comparing each option to our declaration of its parameter (type, bounds).
+pub fn explain_mismatch(
+    command: &poise::Command<Data, Error>,
+    options: &[serenity::ResolvedOption<'_>],
+) -> Option<String> {
+    use serenity::ResolvedValue as V;
+    for o in options {
+        if let V::SubCommand(inner) | V::SubCommandGroup(inner) = &o.value {
+            let sub = command.subcommands.iter().find(|c| c.name == o.name)?;
+            return explain_mismatch(sub, inner);
+        }
+        let param = command.parameters.iter().find(|p| p.name == o.name)?;
+        let spec = param
+            .create_as_slash_command_option()
+            .map(|b| super::deliver::body(&b))
+            .unwrap_or_default();
+        let kind = spec["type"].as_u64().unwrap_or(0);
+        let name = crate::text::truncate(o.name, 32);
+        let wrong_type = |expected: &str| Some(format!("`{name}` must be {expected}."));
+        match (kind, &o.value) {
+            (4, V::Integer(v)) => {
+                let min = spec["min_value"].as_f64();
+                let max = spec["max_value"].as_f64();
+                // Without #[min]/#[max], poise declares the Rust type's bounds, which are also
+                // the ones its conversion enforces.
+                let out =
+                    min.is_some_and(|m| (*v as f64) < m) || max.is_some_and(|m| (*v as f64) > m);
+                if out {
+                    return Some(match (min, max) {
+                        (Some(a), Some(b)) => {
+                            format!("`{name}` must be between {a} and {b}; you gave {v}.")
+                        }
+                        _ => format!("`{name}` is out of range: {v}."),
+                    });
+                }
+            }
+            (4, _) => return wrong_type("a whole number"),
+            (5, V::Boolean(_)) => {}
+            (5, _) => return wrong_type("true or false"),
+            (3, V::String(_) | V::Autocomplete { .. }) => {}
+            (3, _) => return wrong_type("text"),
+            (10, V::Number(_) | V::Integer(_)) => {}
+            (10, _) => return wrong_type("a number"),
+            (7, V::Channel(_)) | (8, V::Role(_)) | (6, V::User(..)) => {}
+            (7, _) => return wrong_type("a channel"),
+            (8, _) => return wrong_type("a role"),
+            (6, _) => return wrong_type("a member"),
+            _ => {}
+        }
+    }
+    None
 }
 
 async fn reply(ctx: super::Context<'_>, msg: &str) {

@@ -30,6 +30,9 @@ use tokio::sync::{mpsc, Notify};
 use super::payloads::{self as p, TestUser, ADMIN, BOT, MEMBER, OWNER};
 use super::schema;
 
+/// How long Discord remembers a message nonce for `enforce_nonce`: "a few minutes".
+pub const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
 /// One REST request as the fake saw it, and what it answered.
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -131,7 +134,10 @@ struct State {
     dm_by_user: HashMap<u64, u64>,
     /// All live messages by id; ids grow with time, so this is creation order.
     messages: BTreeMap<u64, Value>,
-    nonces: HashMap<(u64, String), u64>,
+    /// Message nonces per channel, with when they were first used: with `enforce_nonce`, a
+    /// repeat within [`NONCE_WINDOW`] returns the first message, as Discord does ("a few
+    /// minutes"); after it, a repeat creates a new message. `expire_nonces` ends the window.
+    nonces: HashMap<(u64, String), (u64, Instant)>,
     /// By token.
     interactions: HashMap<String, Interaction>,
     global_commands: Vec<Value>,
@@ -188,6 +194,14 @@ impl FakeDiscord {
         state.channels.insert(
             p::OTHER_CHANNEL_ID,
             p::text_channel(p::OTHER_CHANNEL_ID, "bot-commands", 1),
+        );
+        state.channels.insert(
+            p::VOICE_CHANNEL_ID,
+            p::voice_channel(p::VOICE_CHANNEL_ID, "Lounge"),
+        );
+        state.channels.insert(
+            p::FOREIGN_CHANNEL_ID,
+            p::foreign_text_channel(p::FOREIGN_CHANNEL_ID, p::FOREIGN_GUILD_ID),
         );
         let fake = FakeDiscord {
             inner: Arc::new(Inner {
@@ -473,6 +487,12 @@ impl FakeDiscord {
     }
 
     /// Messages to this user's DM channel get 403 50007 "Cannot send messages to this user".
+    /// Ends the nonce window for every nonce used so far, as if Discord's few minutes had
+    /// passed: a repeated nonce then creates a new message.
+    pub fn expire_nonces(&self) {
+        self.state().nonces.clear();
+    }
+
     pub fn close_dms(&self, user: &TestUser) {
         self.state().closed_dms.insert(user.id);
     }
@@ -854,7 +874,10 @@ impl State {
         let channels = self
             .channels
             .values()
-            .filter(|c| c["type"] == 0 || c["type"] == 4)
+            .filter(|c| {
+                c["guild_id"] == p::id(p::GUILD_ID)
+                    && (c["type"] == 0 || c["type"] == 4 || c["type"] == 2)
+            })
             .cloned()
             .collect();
         let members = self.users.values().map(p::member).collect();
@@ -1178,7 +1201,10 @@ impl State {
             ("GET", ["guilds", g, "channels"]) if num(g) == Some(p::GUILD_ID) => ok(self
                 .channels
                 .values()
-                .filter(|c| c["type"] == 0 || c["type"] == 4)
+                .filter(|c| {
+                    c["guild_id"] == p::id(p::GUILD_ID)
+                        && (c["type"] == 0 || c["type"] == 4 || c["type"] == 2)
+                })
                 .cloned()
                 .collect()),
             (_, ["guilds", g, ..]) if num(g) != Some(p::GUILD_ID) => {
@@ -1385,7 +1411,8 @@ impl State {
                 if let Some(first) = self
                     .nonces
                     .get(&(channel_id, nonce.clone()))
-                    .and_then(|id| self.messages.get(id))
+                    .filter(|(_, at)| at.elapsed() < NONCE_WINDOW)
+                    .and_then(|(id, _)| self.messages.get(id))
                 {
                     return ok(first.clone());
                 }
@@ -1416,14 +1443,16 @@ impl State {
         if let Some(nonce) = nonce {
             self.nonces.insert(
                 (channel_id, nonce),
-                m["id"].as_str().unwrap().parse().unwrap(),
+                (m["id"].as_str().unwrap().parse().unwrap(), Instant::now()),
             );
         }
         ok(m)
     }
 
-    /// GET /channels/{c}/messages: newest first; `limit` (default 50, max 100), `before`, `after`.
-    /// Ephemeral messages are not listed, as on Discord.
+    /// GET /channels/{c}/messages: `limit` (default 50, max 100), `before`, `after`. As on
+    /// Discord, a page is newest first, and with `after` alone it holds the `limit` messages
+    /// right after that id (the oldest ones), so paging forward from the greatest id returned
+    /// visits every message. Ephemeral messages are not listed, as on Discord.
     fn channel_messages(&self, channel_id: u64, query: &str) -> Reply {
         if !self.channels.contains_key(&channel_id) {
             return err(404, 10003, "Unknown Channel");
@@ -1444,17 +1473,28 @@ impl State {
             return ok(json!([]));
         }
         let want = channel_id.to_string();
-        let list: Vec<Value> = self
-            .messages
-            .range(after.saturating_add(1)..before)
-            .rev()
-            .map(|(_, m)| m)
-            .filter(|m| {
-                m["channel_id"] == want.as_str() && m["flags"].as_u64().unwrap_or(0) & 64 == 0
-            })
-            .take(limit)
-            .cloned()
-            .collect();
+        let listed = |m: &&Value| {
+            m["channel_id"] == want.as_str() && m["flags"].as_u64().unwrap_or(0) & 64 == 0
+        };
+        let range = self.messages.range(after.saturating_add(1)..before);
+        let list: Vec<Value> = if param("after").is_some() && param("before").is_none() {
+            let mut oldest: Vec<Value> = range
+                .map(|(_, m)| m)
+                .filter(listed)
+                .take(limit)
+                .cloned()
+                .collect();
+            oldest.reverse();
+            oldest
+        } else {
+            range
+                .rev()
+                .map(|(_, m)| m)
+                .filter(listed)
+                .take(limit)
+                .cloned()
+                .collect()
+        };
         ok(json!(list))
     }
 

@@ -25,6 +25,11 @@ pub const CATEGORY_ID: u64 = 1_300_000_000_000_000_011;
 pub const CHANNEL_ID: u64 = 1_300_000_000_000_000_012;
 /// A second text channel ("bot-commands").
 pub const OTHER_CHANNEL_ID: u64 = 1_300_000_000_000_000_013;
+/// A voice channel of the guild: no place for a daily post.
+pub const VOICE_CHANNEL_ID: u64 = 1_300_000_000_000_000_014;
+/// Another server the bot is not in, and a text channel of it.
+pub const FOREIGN_GUILD_ID: u64 = 1_300_000_000_000_000_090;
+pub const FOREIGN_CHANNEL_ID: u64 = 1_300_000_000_000_000_091;
 /// The "Admin" role that `ADMIN` has.
 pub const ADMIN_ROLE_ID: u64 = 1_300_000_000_000_000_020;
 /// A plain, non-@everyone role ("Member", no permissions of its own) that `MEMBER` has.
@@ -217,6 +222,23 @@ pub fn text_channel(channel_id: u64, name: &str, position: u32) -> Value {
         "flags": 0, "topic": null, "nsfw": false, "last_message_id": null,
         "rate_limit_per_user": 0, "default_thread_rate_limit_per_user": 0,
     })
+}
+
+pub fn voice_channel(channel_id: u64, name: &str) -> Value {
+    json!({
+        "id": id(channel_id), "type": 2, "guild_id": id(GUILD_ID), "name": name,
+        "position": 2, "permission_overwrites": [], "parent_id": null, "flags": 0,
+        "bitrate": 64000, "user_limit": 0, "rtc_region": null, "nsfw": false,
+        "rate_limit_per_user": 0, "last_message_id": null,
+    })
+}
+
+/// A text channel of another guild (the bot is not a member there).
+pub fn foreign_text_channel(channel_id: u64, guild_id: u64) -> Value {
+    let mut c = text_channel(channel_id, "elsewhere", 0);
+    c["guild_id"] = id(guild_id);
+    c["parent_id"] = Value::Null;
+    c
 }
 
 /// A public thread (type 11) started from a message; Discord gives it the message's id.

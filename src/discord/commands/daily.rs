@@ -45,6 +45,42 @@ fn guild(ctx: &Context<'_>) -> Result<u64, Error> {
     }
 }
 
+/// The daily channel must be a text or announcement channel of this server. Discord only
+/// offers those (`channel_types`), but an interaction can be forged, and a post in a voice
+/// channel, a category or another server's channel must never be scheduled.
+async fn check_channel(
+    ctx: &Context<'_>,
+    app: &App,
+    guild_id: u64,
+    channel: &serenity::PartialChannel,
+) -> Result<(), Error> {
+    use serenity::ChannelType;
+    if !matches!(channel.kind, ChannelType::Text | ChannelType::News) {
+        return user(format!(
+            "<#{}> is not a text or announcement channel; pick one where messages can be posted.",
+            channel.id
+        ));
+    }
+    let cached = ctx
+        .cache()
+        .guild(serenity::GuildId::new(guild_id))
+        .map(|g| g.channels.contains_key(&channel.id));
+    let in_guild = match cached {
+        Some(known) => known,
+        // Not cached (yet): ask Discord which server the channel belongs to.
+        None => match app.deliver.get_channel(channel.id.get()).await {
+            Ok(serenity::Channel::Guild(c)) => c.guild_id.get() == guild_id,
+            Ok(_) => false,
+            Err(e) if e.is_permanent() => false,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if !in_guild {
+        return user("That channel is not in this server; pick one of this server's channels.");
+    }
+    Ok(())
+}
+
 fn current(app: &App, guild_id: u64) -> Result<ScheduleRow, Error> {
     match app.store.schedule(guild_id)? {
         Some(s) => Ok(s),
@@ -79,6 +115,7 @@ pub async fn set(
 ) -> Result<(), Error> {
     let app = ctx.data().clone();
     let guild_id = guild(&ctx)?;
+    check_channel(&ctx, &app, guild_id, &channel).await?;
     let time = match LocalTime::parse(&time) {
         Ok(t) => t,
         Err(e) => return user(format!("{e}.")),
