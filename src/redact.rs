@@ -21,7 +21,14 @@ pub const REDACTED: &str = "<redacted>";
 const TOKEN_PATHS: [&str; 2] = ["interactions/", "webhooks/"];
 
 /// Field names whose quoted value is a token, as Debug or JSON prints them.
-const TOKEN_FIELDS: [&str; 4] = ["token: \"", "\"token\":\"", "\"token\": \"", "token=\""];
+const TOKEN_FIELDS: [&str; 5] = [
+    "token: \"",
+    "\"token\":\"",
+    "\"token\": \"",
+    "token=\"",
+    // serde_json's Debug of a Value, which serenity prints for events it cannot parse.
+    "\"token\": String(\"",
+];
 
 /// `text` with every token-shaped secret and every literal in `known` replaced by
 /// [`REDACTED`]. Borrowed when there was nothing to redact (the common case for log lines).
@@ -142,6 +149,11 @@ mod tests {
         );
         let spaced = format!("{{\"token\": \"{IX}\"}}");
         assert!(!redact(&spaced, &[]).contains(IX));
+        let value_debug = format!("Object {{\"token\": String(\"{IX}\"), \"type\": Number(2)}}");
+        assert_eq!(
+            redact(&value_debug, &[]),
+            "Object {\"token\": String(\"<redacted>\"), \"type\": Number(2)}"
+        );
     }
 
     #[test]

@@ -79,6 +79,82 @@ async fn binary_serves_ask_and_never_logs_the_token() {
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
+/// The hardening issue's leak: with every interaction callback failing, the delivery client
+/// and serenity logged `POST /interactions/<id>/<token>/callback`. An interaction token lets
+/// anyone post as the bot for 15 minutes. At every level up to trace, no token seen in the
+/// run may reach the log.
+#[tokio::test]
+async fn binary_never_logs_interaction_tokens_even_when_callbacks_fail() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_bank(dir.path());
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n",
+            fake.api_base()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prepbot"))
+        .current_dir(dir.path())
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    fake.wait_ready(WAIT).await;
+    fake.wait_for(is_registration, WAIT).await;
+    fake.fail_next("POST", "/callback", 500, 1000);
+    fake.fail_next("POST", "/webhooks/", 500, 1000);
+    let mut tokens = Vec::new();
+    for opts in [
+        json!({}),
+        json!({"private": true}),
+        json!({"category": "nope"}),
+    ] {
+        let cmd = fake.slash_command("ask", &[], opts, &MEMBER, CHANNEL_ID);
+        tokens.push(cmd["token"].as_str().unwrap().to_string());
+        fake.dispatch("INTERACTION_CREATE", cmd.clone());
+        fake.wait_callback(&cmd, WAIT).await;
+    }
+    // A click on a stale button too: its answer fails the same way.
+    let msg = json!({"id": "1", "channel_id": CHANNEL_ID.to_string()});
+    let click = fake.button_click("reveal:acid-properties", &msg, &MEMBER, CHANNEL_ID);
+    tokens.push(click["token"].as_str().unwrap().to_string());
+    fake.dispatch("INTERACTION_CREATE", click.clone());
+    fake.wait_callback(&click, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = log.join().unwrap();
+    // The failures were logged (so the test looked where the tokens used to leak) ...
+    assert!(log.contains("/callback"), "no callback failure was logged");
+    assert!(log.contains("<redacted>"), "nothing needed redacting?");
+    // ... and no token appears on any line.
+    for line in log.lines() {
+        for t in &tokens {
+            assert!(
+                !line.contains(t.as_str()),
+                "interaction token in the log: {line}"
+            );
+        }
+        assert!(!line.contains(TOKEN), "bot token in the log: {line}");
+    }
+}
+
 #[test]
 fn run_without_a_token_explains_what_to_do() {
     let dir = tempfile::tempdir().unwrap();

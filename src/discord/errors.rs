@@ -263,7 +263,13 @@ pub fn explain_mismatch(
     use serenity::ResolvedValue as V;
     for o in options {
         if let V::SubCommand(inner) | V::SubCommandGroup(inner) = &o.value {
-            let sub = command.subcommands.iter().find(|c| c.name == o.name)?;
+            // poise hands us the invoked subcommand itself, while the options still start
+            // at the top-level command: descend until the names meet.
+            let sub = command
+                .subcommands
+                .iter()
+                .find(|c| c.name == o.name)
+                .unwrap_or(command);
             return explain_mismatch(sub, inner);
         }
         let param = command.parameters.iter().find(|p| p.name == o.name)?;
