@@ -12,6 +12,7 @@
 //! The statements on the `/ask` and reaction paths go through the connection's prepared
 //! statement cache (`prepare_cached`): compiling the SQL costs more than running it.
 
+mod error;
 mod migrations;
 
 use std::path::Path;
@@ -21,38 +22,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::bank::BagState;
 
+pub use error::{Refusal, Result, StoreError};
 pub use rusqlite::Error as SqlError;
 
-/// A failure of the database. The message names what was being done.
-#[derive(Debug)]
-pub struct StoreError {
-    pub context: &'static str,
-    pub source: rusqlite::Error,
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "database error while {}: {}", self.context, self.source)
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-pub type Result<T> = std::result::Result<T, StoreError>;
-
-trait Context<T> {
-    fn ctx(self, context: &'static str) -> Result<T>;
-}
-
-impl<T> Context<T> for rusqlite::Result<T> {
-    fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|source| StoreError { context, source })
-    }
-}
+use error::Context;
 
 /// Where a question message came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -637,10 +610,7 @@ impl Store {
             {
                 Ok(None)
             }
-            Err(e) => Err(StoreError {
-                context: "creating a quiz round",
-                source: e,
-            }),
+            Err(e) => Err(e).ctx("creating a quiz round"),
         }
     }
 
