@@ -13,6 +13,7 @@
 //! statement cache (`prepare_cached`): compiling the SQL costs more than running it.
 
 mod error;
+mod integrity;
 mod migrations;
 
 use std::path::Path;
@@ -141,33 +142,22 @@ fn uid(v: i64) -> u64 {
 }
 
 impl Store {
-    /// Opens (creating when missing) the database file and applies pending migrations.
+    /// Opens (creating when missing) the database file, refuses it when it is damaged, from a
+    /// newer release or not writable (see `integrity.rs`), and applies pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let conn = Connection::open(path).ctx("opening the database file")?;
-        Self::init(conn)
+        Self::init(Self::connect(path)?, path)
     }
 
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Self::init(Connection::open_in_memory().ctx("opening an in-memory database")?)
+        let conn = Connection::open_in_memory().ctx("opening an in-memory database")?;
+        Self::init(conn, Path::new(":memory:"))
     }
 
-    fn init(mut conn: Connection) -> Result<Store> {
-        // WAL: readers never block the writer, and a crash mid-write loses nothing committed.
-        // NORMAL sync is durable across process crashes (not power loss), which is the
-        // trade-off every chat bot makes.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .ctx("enabling WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .ctx("setting synchronous")?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .ctx("enabling foreign keys")?;
+    fn init(mut conn: Connection, path: &Path) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .ctx("setting the busy timeout")?;
-        migrations::apply(&mut conn).ctx("applying schema migrations")?;
+        Self::check_and_migrate(&mut conn, path)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
