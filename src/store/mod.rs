@@ -133,6 +133,13 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// How long a statement waits for another process's lock before failing with a busy error
+/// ([`StoreError::is_busy`]). An interaction must be answered within 3 s, and the wait holds
+/// the store's mutex, so every handler queues behind it: 1 s leaves time to answer "busy, try
+/// again". Background work can afford to fail fast: the daily scheduler retries a post whose
+/// intent could not be recorded.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 // SQLite stores integers as i64; Discord ids are u64 below 2^63, so the cast is lossless.
 fn id(v: u64) -> i64 {
     v as i64
@@ -155,7 +162,7 @@ impl Store {
     }
 
     fn init(mut conn: Connection, path: &Path) -> Result<Store> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .ctx("setting the busy timeout")?;
         Self::check_and_migrate(&mut conn, path)?;
         Ok(Store {
