@@ -82,13 +82,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX quiz_rounds_guild ON quiz_rounds (guild_id, status);
     ",
+    // 2: retention: when each bag was last used, indexes for the purge.
+    super::retention::MIGRATION,
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    apply_until(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations listed before `sql`: a database as the release before it left it.
+#[cfg(test)]
+pub fn apply_before(conn: &mut Connection, sql: &str) -> rusqlite::Result<()> {
+    let n = MIGRATIONS
+        .iter()
+        .position(|m| *m == sql)
+        .expect("a listed migration");
+    apply_until(conn, n)
+}
+
+fn apply_until(conn: &mut Connection, n: usize) -> rusqlite::Result<()> {
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(n).skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;

@@ -15,6 +15,7 @@
 mod error;
 mod integrity;
 mod migrations;
+mod retention;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -24,6 +25,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::bank::BagState;
 
 pub use error::{Refusal, Result, StoreError};
+pub use retention::{Purged, Retention};
 pub use rusqlite::Error as SqlError;
 
 use error::Context;
@@ -287,9 +289,22 @@ impl Store {
 
     // ---- shuffle-bags ----
 
-    /// Runs `f` on the bag of `scope` and saves the result, atomically with respect to other
-    /// callers (two `/ask` at once in a channel cannot draw the same question).
+    /// [`Store::update_bag_at`] stamped with the system clock. Kept until the edge passes its
+    /// own clock everywhere; new callers use `update_bag_at`.
     pub fn update_bag<T>(&self, scope: &str, f: impl FnOnce(&mut BagState) -> T) -> Result<T> {
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        self.update_bag_at(scope, now_ms, f)
+    }
+
+    /// Runs `f` on the bag of `scope` and saves the result, atomically with respect to other
+    /// callers (two `/ask` at once in a channel cannot draw the same question). `now_ms` is
+    /// when it was last used: per-member bags idle too long are purged.
+    pub fn update_bag_at<T>(
+        &self,
+        scope: &str,
+        now_ms: i64,
+        f: impl FnOnce(&mut BagState) -> T,
+    ) -> Result<T> {
         let conn = self.conn();
         let json: Option<String> = conn
             .prepare_cached("SELECT state FROM bags WHERE scope = ?1")
@@ -303,10 +318,11 @@ impl Store {
         let out = f(&mut bag);
         let json = serde_json::to_string(&bag).unwrap_or_else(|_| "{}".into());
         conn.prepare_cached(
-            "INSERT INTO bags (scope, state) VALUES (?1, ?2)
-             ON CONFLICT(scope) DO UPDATE SET state = excluded.state",
+            "INSERT INTO bags (scope, state, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(scope) DO UPDATE SET
+              state = excluded.state, updated_at = excluded.updated_at",
         )
-        .and_then(|mut s| s.execute(params![scope, json]))
+        .and_then(|mut s| s.execute(params![scope, json, now_ms]))
         .ctx("saving a shuffle-bag")?;
         Ok(out)
     }
