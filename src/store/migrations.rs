@@ -82,7 +82,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX quiz_rounds_guild ON quiz_rounds (guild_id, status);
     ",
-    // 2: retention: when each bag was last used, indexes for the purge.
+    // 2: retention: when each bag was last used, indexes for the purge and for forgetting
+    // a member.
     super::retention::MIGRATION,
 ];
 

@@ -25,7 +25,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::bank::BagState;
 
 pub use error::{Refusal, Result, StoreError};
-pub use retention::{Purged, Retention};
+pub use retention::{Forgotten, Purged, Retention};
 pub use rusqlite::Error as SqlError;
 
 use error::Context;

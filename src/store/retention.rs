@@ -4,15 +4,17 @@
 //! message showed which question (and its reveals), each member's private shuffle-bag, and the
 //! daily posts. [`Store::purge`] deletes what is past its [`Retention`] period; the edge calls
 //! it hourly. Quiz rounds and scores are kept: the all-time leaderboard is made of them.
+//! [`Store::delete_member`] answers a "forget me" request.
 //!
 //! Every purge statement finds its rows through an index (a test reads the query plans), so
 //! the hourly purge costs the rows it deletes, not the size of the tables.
 
 use std::time::Duration;
 
+use rusqlite::params;
 use tracing::info;
 
-use super::{Context, Result, Store};
+use super::{id, Context, Result, Store};
 
 /// The schema this module needs, appended to the list in `migrations.rs` after every
 /// migration it depends on (the daily posts' columns included).
@@ -27,6 +29,9 @@ pub(super) const MIGRATION: &str = "
     CREATE INDEX daily_posts_created_at ON daily_posts (created_at);
     -- The purge keeps each guild's highest-numbered post (next_post_number reads it too).
     CREATE INDEX daily_posts_guild_number ON daily_posts (guild_id, number);
+    -- Forgetting a member: their reveals and scores by user.
+    CREATE INDEX reveals_user ON reveals (user_id);
+    CREATE INDEX quiz_scores_user ON quiz_scores (user_id);
 ";
 
 const DAY: u64 = 86_400;
@@ -71,6 +76,20 @@ pub struct Purged {
 impl Purged {
     pub fn total(&self) -> usize {
         self.question_messages + self.reveals + self.member_bags + self.daily_posts
+    }
+}
+
+/// Rows deleted by [`Store::delete_member`], per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    pub reveals: usize,
+    pub member_bags: usize,
+    pub quiz_scores: usize,
+}
+
+impl Forgotten {
+    pub fn total(&self) -> usize {
+        self.reveals + self.member_bags + self.quiz_scores
     }
 }
 
@@ -144,6 +163,43 @@ impl Store {
             );
         }
         Ok(purged)
+    }
+
+    /// Forgets a member: their reveals, their per-member bags, and their quiz scores (the
+    /// other players' scores in the same rounds stay). User id 0 marks a reveal shown to
+    /// everyone and is nobody's: it deletes nothing.
+    ///
+    /// The bags are matched by the end of their scope, which no index serves; a scan of the
+    /// bags for a rare request is cheaper than an index every draw would maintain.
+    pub fn delete_member(&self, user_id: u64) -> Result<Forgotten> {
+        if user_id == 0 {
+            return Ok(Forgotten::default());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction().ctx("forgetting a member")?;
+        let gone = Forgotten {
+            reveals: tx
+                .execute("DELETE FROM reveals WHERE user_id = ?1", [id(user_id)])
+                .ctx("forgetting a member's reveals")?,
+            member_bags: tx
+                .execute(
+                    "DELETE FROM bags WHERE scope GLOB ?1",
+                    params![format!("*:user:{user_id}")],
+                )
+                .ctx("forgetting a member's shuffle-bags")?,
+            quiz_scores: tx
+                .execute("DELETE FROM quiz_scores WHERE user_id = ?1", [id(user_id)])
+                .ctx("forgetting a member's quiz scores")?,
+        };
+        tx.commit().ctx("forgetting a member")?;
+        // Counts only: the log of a "forget me" request should not keep who asked.
+        info!(
+            reveals = gone.reveals,
+            member_bags = gone.member_bags,
+            quiz_scores = gone.quiz_scores,
+            "forgot a member"
+        );
+        Ok(gone)
     }
 }
 

@@ -269,3 +269,64 @@ fn score(user_id: u64, points_milli: i64) -> ScoreRow {
         answered: 1,
     }
 }
+
+#[test]
+fn delete_member_forgets_their_reveals_bags_and_scores_only() {
+    let s = Store::open_in_memory().unwrap();
+    message(&s, 1, NOW);
+    assert!(s.claim_reveal(1, 0, NOW).unwrap()); // everyone's reveal: not theirs
+    assert!(s.claim_reveal(1, 7, NOW).unwrap());
+    assert!(s.claim_reveal(1, 8, NOW).unwrap());
+    for scope in [
+        "ask:user:7",
+        "practice:user:7",
+        "ask:user:77",
+        "ask:user:17",
+        "ask:channel:7",
+        "quiz:channel:7",
+        "daily:7",
+    ] {
+        touch_bag(&s, scope, NOW);
+    }
+    // An ended round with both, one with only them, and their running round.
+    let shared = s.create_round(1, 10, 7, 1, 0).unwrap().unwrap();
+    s.save_round_scores(shared, 1, &[score(7, 900), score(8, 500)])
+        .unwrap();
+    s.end_round(shared, "finished", 1).unwrap();
+    let alone = s.create_round(1, 11, 7, 1, 0).unwrap().unwrap();
+    s.save_round_scores(alone, 1, &[score(7, 1000)]).unwrap();
+    s.end_round(alone, "finished", 1).unwrap();
+
+    let gone = s.delete_member(7).unwrap();
+    assert_eq!(
+        (gone.reveals, gone.member_bags, gone.quiz_scores),
+        (1, 2, 2)
+    );
+    assert_eq!(reveals(&s), vec![(1, 0), (1, 8)]);
+    assert_eq!(
+        scopes(&s),
+        [
+            "ask:channel:7",
+            "ask:user:17",
+            "ask:user:77",
+            "daily:7",
+            "quiz:channel:7"
+        ]
+    );
+    assert_eq!(s.round_scores(shared).unwrap(), vec![score(8, 500)]);
+    assert!(s.round_scores(alone).unwrap().is_empty());
+    let board = s.leaderboard(1, 10).unwrap();
+    assert_eq!(board.len(), 1);
+    assert_eq!(board[0].user_id, 8);
+    assert_eq!(s.delete_member(7).unwrap().total(), 0, "nothing left");
+}
+
+/// User id 0 marks a reveal shown to everyone; it is nobody's to forget.
+#[test]
+fn delete_member_zero_deletes_nothing() {
+    let s = Store::open_in_memory().unwrap();
+    message(&s, 1, NOW);
+    assert!(s.claim_reveal(1, 0, NOW).unwrap());
+    assert_eq!(s.delete_member(0).unwrap().total(), 0);
+    assert_eq!(reveals(&s), vec![(1, 0)]);
+}
