@@ -1,3 +1,5 @@
+//! Store::open on sound and unfit files: each refusal, its reason and its message.
+
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};

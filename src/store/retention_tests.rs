@@ -1,3 +1,6 @@
+//! Store::purge and Store::delete_member: exactly which rows go, which stay, and the
+//! indexes that find them.
+
 use std::time::Duration;
 
 use rusqlite::Connection;
