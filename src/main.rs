@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use prepbot::bank::{BagState, Bank, Difficulty, Filter};
+use prepbot::bank::{BagState, Bank, Difficulty, Filter, Question};
 use prepbot::config::Config;
 
 /// A Discord bot for interview practice: /ask, a question of the day, quiz rounds.
@@ -130,23 +130,41 @@ fn ask(config: &Config, filter: Filter) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let q = draw.question;
+    match show(draw.question) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the question, waits for Enter, then prints the answer. I/O errors end the command
+/// with a message: `println!` would panic on a full or closed stdout, and a prompt that was
+/// never shown must not wait for Enter.
+fn show(q: &Question) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    prompt(&mut out, q)
+        .map_err(|e| format!("cannot write the question to standard output: {e}"))?;
+    // Bytes, not a String: whatever was typed before Enter is not ours to validate. End of
+    // input (Ctrl-D, a closed pipe) shows the answer too.
+    std::io::stdin()
+        .lock()
+        .read_until(b'\n', &mut Vec::new())
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    writeln!(out, "\n{}", q.answer)
+        .map_err(|e| format!("cannot write the answer to standard output: {e}"))
+}
+
+fn prompt(out: &mut impl Write, q: &Question) -> std::io::Result<()> {
     let difficulty = q.difficulty.map_or("unrated", Difficulty::as_str);
-    println!(
+    writeln!(
+        out,
         "[{} · {} · {}]\n\n{}\n",
         q.category, difficulty, q.id, q.question
-    );
-    print!("(press Enter to see the model answer) ");
-    // A closed stdout or stdin (a pipe) only means there is no pause: show the answer anyway.
-    if let Err(e) = std::io::stdout().flush() {
-        eprintln!("(cannot flush stdout: {e})");
-    }
-    let mut line = String::new();
-    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
-        eprintln!("(cannot read stdin: {e})");
-    }
-    println!("\n{}", q.answer);
-    ExitCode::SUCCESS
+    )?;
+    write!(out, "(press Enter to see the model answer) ")?;
+    out.flush()
 }
 
 fn run(config: Config) -> ExitCode {

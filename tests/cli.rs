@@ -147,3 +147,35 @@ fn ask_prints_a_question_then_the_answer() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no question matches category nope"));
 }
+
+/// `ask` on a stdout that cannot be written (`/dev/full` refuses every write, root's too):
+/// an error message and exit 1, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn ask_on_an_unwritable_stdout_reports_it() {
+    let bank = Path::new(env!("CARGO_MANIFEST_DIR")).join("questions.toml");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("[bank]\npaths = [{:?}]\n", bank.display().to_string()),
+    )
+    .unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = prepbot()
+        .args(["ask", "--id", "acid-properties"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write the question to standard output"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -158,7 +158,7 @@ pub async fn ask(
         format!("ask:channel:{}", ctx.channel_id())
     };
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let drawn = app.store.update_bag(&scope, |bag| {
+    let drawn = app.store.update_bag_at(&scope, app.clock.now_ms(), |bag| {
         bag.draw(&bank, &filter, &mut rng)
             .map(|d| d.question.clone())
     })?;

@@ -143,7 +143,7 @@ pub fn pick_items<R: rand::Rng>(
     rng: &mut R,
 ) -> Result<Vec<QuizItem>, crate::store::StoreError> {
     let scope = format!("quiz:channel:{channel_id}");
-    app.store.update_bag(&scope, |bag| {
+    app.store.update_bag_at(&scope, app.clock.now_ms(), |bag| {
         let used: HashSet<&str> = bag.used.iter().map(String::as_str).collect();
         let (mut fresh, mut seen): (Vec<_>, Vec<_>) = bank
             .matching(filter)
