@@ -188,3 +188,37 @@ fn run_with_a_broken_bank_names_the_place_and_does_not_start() {
         "{stderr}"
     );
 }
+
+/// A bot whose Discord client ends by itself (here: Discord refuses the token) exits non-zero,
+/// so a supervisor (systemd's Restart=on-failure, Docker's restart policy) restarts it, and
+/// says why.
+#[tokio::test]
+async fn binary_exits_non_zero_when_the_discord_client_ends() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_bank(dir.path());
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("[discord]\napi_base = \"{}\"\n", fake.api_base()),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_prepbot"))
+        .current_dir(dir.path())
+        .env("DISCORD_TOKEN", "not-the-fake-token")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await
+    .expect("the bot exits by itself")
+    .unwrap()
+    .unwrap();
+    assert!(!out.status.success(), "exit status {:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error:"), "{stderr}");
+    assert!(!stderr.contains("not-the-fake-token"), "{stderr}");
+}
