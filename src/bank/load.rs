@@ -271,27 +271,13 @@ fn kebab_suggestion(s: &str) -> String {
     }
 }
 
-/// Edit distance, for "did you mean" hints on misspelt keys.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The closest of `candidates` to `word`, when close enough to be a likely typo.
+/// The closest of `candidates` to `word`, when close enough to be a likely typo: at most two
+/// edits, or a third of the candidate's length for long names (edit distance in characters).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word, c), c))
+        .map(|c| (strsim::levenshtein(&word, c), c))
         .filter(|(d, c)| *d <= 2.max(c.chars().count() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

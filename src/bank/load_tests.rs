@@ -418,6 +418,12 @@ fn closest_and_kebab_helpers() {
     assert_eq!(closest("anwser", KNOWN_KEYS), Some("answer"));
     assert_eq!(closest("difficulty", KNOWN_KEYS), Some("difficulty"));
     assert_eq!(closest("xyz", KNOWN_KEYS), None);
+    // Up to a third of a long name may be wrong: three edits in `distractors`.
+    assert_eq!(closest("dstrctrs", KNOWN_KEYS), Some("distractors"));
+    assert_eq!(closest("dstrctr", KNOWN_KEYS), None);
+    // Distance counts characters, not bytes: two accents are two edits.
+    assert_eq!(closest("ánswér", KNOWN_KEYS), Some("answer"));
+    assert_eq!(closest("ANWSER", KNOWN_KEYS), Some("answer"));
     assert!(is_kebab("a-b-9"));
     assert!(!is_kebab("a_b"));
     assert!(!is_kebab("-a"));
