@@ -197,6 +197,9 @@ mod tests {
             difficulty: None,
             distractors: vec![],
             explanation: None,
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
         }
     }
 

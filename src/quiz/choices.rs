@@ -180,6 +180,9 @@ mod tests {
             difficulty: Some(Difficulty::Medium),
             distractors: distractors.iter().map(|d| d.to_string()).collect(),
             explanation: Some(format!("Because {id}.")),
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
         }
     }
 
