@@ -243,6 +243,52 @@ fn check_defaults_to_configured_paths() {
 }
 
 #[test]
+fn without_config_check_reads_questions_toml_and_the_questions_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("questions.toml"),
+        complete("seed", "career", "easy", "Why this company?"),
+    )
+    .unwrap();
+    // The directory is part of the default: without it the bank does not load.
+    let out = prepbot()
+        .arg("check")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("questions:1:1: cannot read this bank file"),
+        "{stderr}"
+    );
+
+    std::fs::create_dir(dir.path().join("questions")).unwrap();
+    std::fs::write(
+        dir.path().join("questions").join("caching.toml"),
+        complete("ttl", "caching", "easy", "What does a TTL bound?"),
+    )
+    .unwrap();
+    let out = prepbot()
+        .args(["check", "--strict"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("ok: questions.toml, questions/caching.toml\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 questions in 2 categories"), "{stdout}");
+}
+
+#[test]
 fn bad_config_is_reported_with_key_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
