@@ -548,7 +548,8 @@ impl Cx<'_> {
         let mut seen_d: Vec<String> = Vec::new();
         for (d, at) in &distractors {
             let norm = normalise(d);
-            let n = d.chars().count();
+            // Like every other limit: what is shown, without surrounding whitespace.
+            let n = d.trim().chars().count();
             if d.trim().is_empty() {
                 self.error(
                     *at,
