@@ -295,3 +295,20 @@ fn schema_and_loader_accept_the_same_valid_files() {
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+#[test]
+fn the_documented_example_is_valid_and_lint_clean() {
+    let doc = std::fs::read_to_string(root().join("docs/question-bank.md")).unwrap();
+    let start = doc
+        .find("```toml\n")
+        .expect("an example in the format's docs")
+        + 8;
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let errors = schema_errors(&validator(), example);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let (located, diagnostics) =
+        prepbot::bank::load::parse_text(Path::new("example.toml"), example);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let report = prepbot::bank::lint::lint(&located);
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+}
