@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use prepbot::bank::{BagState, Bank, Difficulty, Filter, Question};
+use prepbot::bank::{lint, BagState, Bank, BankError, Difficulty, Filter, Question};
 use prepbot::config::Config;
 
 /// A Discord bot for interview practice: /ask, a question of the day, quiz rounds.
@@ -28,7 +28,12 @@ enum Command {
     /// Start the bot (the default). Needs DISCORD_TOKEN or discord.token.
     Run,
     /// Validate bank files and print a summary; exit 0 when valid, 2 with every error when not.
+    /// Also warns about weak content: near-duplicate questions, quiz options that give the
+    /// answer away, questions without key points or quiz options.
     Check {
+        /// Treat warnings as errors (exit 2), e.g. in a bank repository's CI.
+        #[arg(long)]
+        strict: bool,
         /// Bank files or directories (default: the configured bank.paths).
         paths: Vec<PathBuf>,
     },
@@ -68,13 +73,13 @@ fn main() -> ExitCode {
     }
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(config),
-        Command::Check { paths } => {
+        Command::Check { strict, paths } => {
             let paths = if paths.is_empty() {
                 config.bank.paths.clone()
             } else {
                 paths
             };
-            check(&paths)
+            check(&paths, strict)
         }
         Command::Ask {
             category,
@@ -93,24 +98,67 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
-    match Bank::load(paths) {
-        Ok(bank) => {
-            let files = bank
-                .files()
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            println!("ok: {files}");
-            println!("{}", bank.summary());
-            ExitCode::SUCCESS
-        }
+/// Errors and warnings go to stderr, the summary to stdout, so a CI log shows both and a
+/// script can read the summary alone.
+fn check(paths: &[PathBuf], strict: bool) -> ExitCode {
+    let (bank, report) = match Bank::check(paths) {
+        Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    if report.not_compared > 0 {
+        let n = report.not_compared;
+        eprintln!(
+            "note: {} not compared for near-duplicates: every word {} with another \
+             question is in more than {} questions",
+            if n == 1 {
+                "1 question was".to_string()
+            } else {
+                format!("{n} questions were")
+            },
+            if n == 1 { "it shares" } else { "they share" },
+            lint::MAX_GROUP
+        );
     }
+    let warnings = report.warnings.len();
+    if strict && warnings > 0 {
+        eprintln!(
+            "{}",
+            BankError {
+                diagnostics: report.warnings
+            }
+        );
+        eprintln!("(these are warnings, errors under --strict)");
+        return ExitCode::from(2);
+    }
+    for w in &report.warnings {
+        eprintln!("{}", lint::AsWarning(w));
+    }
+    let files = bank
+        .files()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("ok: {files}");
+    println!("{}", bank.summary());
+    println!(
+        "  with optional fields: {}",
+        bank.optional_field_counts()
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if warnings > 0 {
+        println!(
+            "{} (`prepbot check --strict` fails on them)",
+            prepbot::text::count(warnings, "warning")
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 fn ask(config: &Config, filter: Filter) -> ExitCode {

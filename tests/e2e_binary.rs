@@ -18,8 +18,10 @@ async fn binary_serves_ask_and_never_logs_the_token() {
     copy_bank(dir.path());
     std::fs::write(
         dir.path().join("config.toml"),
+        // Only the seed file: the default paths also want a questions/ directory.
         format!(
-            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n",
+            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n\n\
+             [bank]\npaths = [\"questions.toml\"]\n",
             fake.api_base()
         ),
     )
@@ -159,6 +161,11 @@ async fn binary_never_logs_interaction_tokens_even_when_callbacks_fail() {
 fn run_without_a_token_explains_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     copy_bank(dir.path());
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[bank]\npaths = [\"questions.toml\"]\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_prepbot"))
         .current_dir(dir.path())
         .env_remove("DISCORD_TOKEN")

@@ -152,6 +152,9 @@ mod tests {
             difficulty: d,
             distractors: vec![],
             explanation: None,
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
         }
     }
 
