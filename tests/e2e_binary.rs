@@ -93,7 +93,7 @@ async fn binary_never_logs_interaction_tokens_even_when_callbacks_fail() {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n",
+            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n[bank]\npaths = [\"questions.toml\"]\n",
             fake.api_base()
         ),
     )
@@ -206,7 +206,10 @@ async fn binary_exits_non_zero_when_the_discord_client_ends() {
     copy_bank(dir.path());
     std::fs::write(
         dir.path().join("config.toml"),
-        format!("[discord]\napi_base = \"{}\"\n", fake.api_base()),
+        format!(
+            "[discord]\napi_base = \"{}\"\n[bank]\npaths = [\"questions.toml\"]\n",
+            fake.api_base()
+        ),
     )
     .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_prepbot"))

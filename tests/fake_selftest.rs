@@ -291,7 +291,8 @@ async fn rest_answers_are_serenity_types() {
             .await
             .unwrap()
             .len(),
-        3
+        4,
+        "two text channels, their category and a voice channel"
     );
 
     let general = ChannelId::new(CHANNEL_ID);

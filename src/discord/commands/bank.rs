@@ -60,7 +60,10 @@ fn info_embed(bank: &crate::bank::Bank) -> CreateEmbed {
         )
         .field(
             "Files",
-            truncate(&files_by_directory(bank.files()), limits::EMBED_FIELD_VALUE),
+            truncate(
+                &files_by_directory(&shown_paths(bank.files())),
+                limits::EMBED_FIELD_VALUE,
+            ),
             false,
         )
         .field(
@@ -71,6 +74,39 @@ fn info_embed(bank: &crate::bank::Bank) -> CreateEmbed {
         .footer(CreateEmbedFooter::new(
             "Edit the files, then /bank reload (Manage Server)",
         ))
+}
+
+/// The deepest directory that holds every one of `files` (`None` for none).
+fn common_base(files: &[std::path::PathBuf]) -> Option<std::path::PathBuf> {
+    let mut base = files.first()?.parent()?.to_path_buf();
+    for f in &files[1..] {
+        while !f.starts_with(&base) {
+            base = base.parent()?.to_path_buf();
+        }
+    }
+    Some(base)
+}
+
+/// A path as server admins may see it: relative to `base` (the bank's own directory), or the
+/// file's name alone. Admins of a server are not the host: the host's directory layout
+/// (`/home/alice/…`) is none of their business.
+pub fn shown_path(path: &std::path::Path, base: Option<&std::path::Path>) -> std::path::PathBuf {
+    match base.and_then(|b| path.strip_prefix(b).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => path
+            .file_name()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default(),
+    }
+}
+
+/// The bank's files relative to the directory that holds them all.
+fn shown_paths(files: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let base = common_base(files);
+    files
+        .iter()
+        .map(|f| shown_path(f, base.as_deref()))
+        .collect()
 }
 
 /// One line per file, except that a directory's files are one line: "`questions/` · 14 files".
@@ -125,8 +161,13 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
                     .join("\n")
             ))
             .colour(serenity::Colour::new(0x2ECC71)),
-        Err(e) => {
+        Err(mut e) => {
             tracing::warn!("bank reload failed:\n{e}");
+            let files: Vec<_> = e.diagnostics.iter().map(|d| d.path.clone()).collect();
+            let base = common_base(&files);
+            for d in &mut e.diagnostics {
+                d.path = shown_path(&d.path, base.as_deref());
+            }
             CreateEmbed::new()
                 .title("Reload failed: the previous bank keeps serving")
                 .description(diagnostics_block(&e.diagnostics, before))
@@ -241,10 +282,7 @@ mod tests {
         assert!(cats.contains("**Topic number 16** · 17"), "{cats}");
         // Files: the seed file, then the directory as one line.
         let (_, files) = find("Files");
-        assert_eq!(
-            files,
-            "`/srv/prepbot/questions.toml`\n`/srv/prepbot/questions/` · 16 files"
-        );
+        assert_eq!(files, "`questions.toml`\n`questions/` · 16 files");
         // Tags: how many, the most used first.
         let (name, tags) = find("Tags");
         assert_eq!(name, "Tags · 601, most used first");
@@ -253,6 +291,24 @@ mod tests {
             "{tags}"
         );
         assert!(tags.ends_with('…'), "shortened visibly");
+    }
+
+    #[test]
+    fn admins_see_paths_relative_to_the_bank_not_the_host_layout() {
+        let files: Vec<PathBuf> = [
+            "/home/alice/prepbot/questions.toml",
+            "/home/alice/prepbot/questions/a.toml",
+            "/home/alice/prepbot/questions/b.toml",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let shown = files_by_directory(&shown_paths(&files));
+        assert_eq!(shown, "`questions.toml`\n`questions/` · 2 files");
+        assert!(!shown.contains("/home"), "{shown}");
+        // One file: its name alone.
+        let one = shown_paths(&[PathBuf::from("/srv/bank/q.toml")]);
+        assert_eq!(one, vec![PathBuf::from("q.toml")]);
     }
 
     #[test]
