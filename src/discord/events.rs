@@ -298,6 +298,8 @@ async fn on_click(
         click.create_response(&ctx.http, response).await?;
     } else if id.starts_with(quiz::BUTTON_PREFIX) {
         quiz::on_click(ctx, app, click).await?;
+    } else if id.starts_with(super::commands::privacy::FORGET_PREFIX) {
+        super::commands::privacy::on_click(ctx, app, click).await?;
     } else {
         // A button of an older version of the bot, or a forged custom id: answer anyway.
         info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");

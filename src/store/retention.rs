@@ -85,11 +85,13 @@ pub struct Forgotten {
     pub reveals: usize,
     pub member_bags: usize,
     pub quiz_scores: usize,
+    /// Rounds the member started: kept for the others' scores, with the starter cleared.
+    pub rounds_started: usize,
 }
 
 impl Forgotten {
     pub fn total(&self) -> usize {
-        self.reveals + self.member_bags + self.quiz_scores
+        self.reveals + self.member_bags + self.quiz_scores + self.rounds_started
     }
 }
 
@@ -190,6 +192,13 @@ impl Store {
             quiz_scores: tx
                 .execute("DELETE FROM quiz_scores WHERE user_id = ?1", [id(user_id)])
                 .ctx("forgetting a member's quiz scores")?,
+            // 0 is nobody: the round and the other players' scores stay.
+            rounds_started: tx
+                .execute(
+                    "UPDATE quiz_rounds SET starter_id = 0 WHERE starter_id = ?1",
+                    [id(user_id)],
+                )
+                .ctx("forgetting who started quiz rounds")?,
         };
         tx.commit().ctx("forgetting a member")?;
         // Counts only: the log of a "forget me" request should not keep who asked.
@@ -197,6 +206,7 @@ impl Store {
             reveals = gone.reveals,
             member_bags = gone.member_bags,
             quiz_scores = gone.quiz_scores,
+            rounds_started = gone.rounds_started,
             "forgot a member"
         );
         Ok(gone)

@@ -107,6 +107,21 @@ impl Rounds {
         }
     }
 
+    /// Removes a member from every running round ("forget me"); returns in how many they
+    /// played.
+    pub fn forget_player(&self, user: u64) -> usize {
+        let live: Vec<Arc<Live>> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        live.iter()
+            .filter(|l| l.round().forget_player(user))
+            .count()
+    }
+
     /// Asks a round to skip its open question or stop. Controls queue up in order, so a stop
     /// is never lost behind a skip.
     fn control(&self, live: &Live, c: Control) {
