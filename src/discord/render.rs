@@ -5,6 +5,7 @@
 //! `allowed_mentions` so bank text can never ping anyone.
 
 pub mod quiz;
+pub mod stats_png;
 
 use poise::serenity_prelude as serenity;
 use serenity::{
