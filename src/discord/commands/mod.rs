@@ -4,7 +4,9 @@
 pub mod ask;
 pub mod bank;
 pub mod daily;
+pub mod practice;
 pub mod quiz;
+pub mod stats;
 
 use poise::serenity_prelude as serenity;
 
@@ -20,7 +22,14 @@ pub fn reply(private: bool) -> poise::CreateReply {
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask::ask(), bank::bank(), daily::daily(), quiz::quiz()]
+    vec![
+        ask::ask(),
+        bank::bank(),
+        daily::daily(),
+        quiz::quiz(),
+        practice::practice(),
+        stats::stats(),
+    ]
 }
 
 /// The check behind every admin command: Manage Server, from the permissions Discord sent
