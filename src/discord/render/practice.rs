@@ -212,3 +212,85 @@ pub fn stats_embed(s: &Stats, zone: &str) -> CreateEmbed {
             limits::EMBED_FOOTER,
         )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::practice::{stats::ACTIVITY_DAYS, Streak};
+
+    fn stats(topics: usize, name_len: usize) -> Stats {
+        let today = jiff::civil::date(2026, 3, 10);
+        Stats {
+            today,
+            cards_seen: 3,
+            due_today: 1,
+            due_week: 2,
+            retention: Some(2.0 / 3.0),
+            graded_recently: 3,
+            topics: (0..topics)
+                .map(|i| (format!("{i}-{}", "t".repeat(name_len)), 1, 3))
+                .collect(),
+            days: (0..ACTIVITY_DAYS).map(|_| (today, 0)).collect(),
+            streak: Streak {
+                current: 1,
+                longest: 4,
+                today_done: false,
+            },
+        }
+    }
+
+    fn json(e: &CreateEmbed) -> serde_json::Value {
+        serde_json::to_value(e).unwrap()
+    }
+
+    #[test]
+    fn stats_fit_discord_however_many_topics() {
+        let v = json(&stats_embed(&stats(60, 64), "Europe/Berlin"));
+        let fields = v["fields"].as_array().unwrap();
+        let accuracy = fields
+            .iter()
+            .find(|f| f["name"] == "Accuracy by topic")
+            .unwrap()["value"]
+            .as_str()
+            .unwrap();
+        assert!(accuracy.chars().count() <= limits::EMBED_FIELD_VALUE);
+        assert!(accuracy.ends_with('…'), "cut, and says so");
+        let total: usize = fields
+            .iter()
+            .map(|f| {
+                f["name"].as_str().unwrap().chars().count()
+                    + f["value"].as_str().unwrap().chars().count()
+            })
+            .sum();
+        assert!(total < limits::EMBED_TOTAL);
+        let streak = fields.iter().find(|f| f["name"] == "Streak").unwrap();
+        assert_eq!(
+            streak["value"],
+            "🔥 1 day · best 4\nPractise today to keep it going."
+        );
+        let retention = fields
+            .iter()
+            .find(|f| f["name"] == "Retention (30 days)")
+            .unwrap();
+        assert_eq!(retention["value"], "67% of 3 grades");
+    }
+
+    #[test]
+    fn a_grade_says_when_the_card_comes_back() {
+        let due: Timestamp = "2026-03-13T19:00:00Z".parse().unwrap();
+        let t = due.as_second();
+        let v = json(&graded_embed(Grade::Good, due, Origin::Ask));
+        let text = v["description"].as_str().unwrap();
+        assert!(text.contains(&format!("<t:{t}:R>")), "{text}");
+        assert!(
+            text.contains("Graded **Good**") && text.contains("/practice"),
+            "{text}"
+        );
+        let v = json(&graded_embed(
+            Grade::Again,
+            due,
+            Origin::Practice(Default::default()),
+        ));
+        assert!(!v["description"].as_str().unwrap().contains("/practice"));
+    }
+}
