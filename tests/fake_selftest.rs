@@ -286,12 +286,13 @@ async fn rest_answers_are_serenity_types() {
         .guild()
         .unwrap();
     assert_eq!(channel.name, "general");
+    // Two text channels, their category, and the voice channel `/daily set` must refuse.
     assert_eq!(
         http.get_channels(GuildId::new(GUILD_ID))
             .await
             .unwrap()
             .len(),
-        3
+        4
     );
 
     let general = ChannelId::new(CHANNEL_ID);
@@ -388,7 +389,10 @@ async fn a_reply_to_a_click_and_a_click_on_it_are_serenity_types() {
     let http = serenity_http(&fake);
     let row = CreateActionRow::Buttons(vec![CreateButton::new("first")]);
     let posted = ChannelId::new(CHANNEL_ID)
-        .send_message(&http, CreateMessage::new().content("q").components(vec![row]))
+        .send_message(
+            &http,
+            CreateMessage::new().content("q").components(vec![row]),
+        )
         .await
         .unwrap();
     let posted = fake.message(posted.id.get()).unwrap();
