@@ -740,3 +740,46 @@ async fn a_streak_across_three_days() {
     finish(&fake);
     bot.shutdown().await;
 }
+
+/// `/stats` attaches `stats.png`, shown in its embed: a real PNG of the renderer's size whose
+/// heatmap has today's square in the busiest colour and an idle day in the empty colour.
+#[tokio::test]
+async fn stats_attach_a_picture_of_the_members_days() {
+    use prepbot::discord::render::stats_png;
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = boot(&fake, dir.path(), 10, SignedDuration::ZERO).await;
+    let mut card = practice(&fake, &MEMBER, json!({})).await;
+    for grade in ["Good", "Hard"] {
+        let graded = click_update(&fake, &card, grade, &MEMBER).await;
+        card = click_update(&fake, &graded, "Next", &MEMBER).await;
+    }
+    let cmd = fake.slash_command("stats", &[], json!({}), &MEMBER, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", cmd.clone());
+    let cb = fake.wait_callback(&cmd, WAIT).await;
+    assert_eq!(cb.files.len(), 1, "one attachment: {:?}", cb.files);
+    let file = &cb.files[0];
+    assert_eq!(file.filename, "stats.png");
+    assert_eq!(
+        callback_data(&cb)["embeds"][0]["image"]["url"],
+        json!("attachment://stats.png")
+    );
+    let decoder = png::Decoder::new(std::io::Cursor::new(file.bytes.clone()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        (stats_png::WIDTH, stats_png::HEIGHT)
+    );
+    let channels = info.color_type.samples();
+    let at = |i: usize| {
+        let (x, y) = stats_png::day_cell_centre(i);
+        let o = (y as usize * info.width as usize + x as usize) * channels;
+        [pixels[o], pixels[o + 1], pixels[o + 2]]
+    };
+    // Two grades today, nothing before: today is the busiest day.
+    assert_eq!(at(83), stats_png::day_colour(2, 2), "today");
+    assert_eq!(at(0), stats_png::day_colour(0, 2), "84 days ago");
+    bot.shutdown().await;
+}

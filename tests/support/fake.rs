@@ -51,6 +51,19 @@ pub struct Recorded {
     /// How long the answer was held back after the request took effect (see
     /// [`FakeDiscord::hold_next`]).
     pub held: Option<Duration>,
+    /// Files uploaded with the request (`multipart/form-data`, as Discord takes attachments);
+    /// `body` is then the `payload_json` part.
+    pub files: Vec<Upload>,
+}
+
+/// One file of a multipart request.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    /// The form field, e.g. `files[0]`.
+    pub field: String,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Recorded {
@@ -718,6 +731,7 @@ impl FakeDiscord {
         query: &str,
         headers: &HeaderMap,
         body: Value,
+        files: Vec<Upload>,
         at: Instant,
     ) -> (Reply, Option<Duration>) {
         let mut st = self.state();
@@ -742,11 +756,70 @@ impl FakeDiscord {
             status: reply.status,
             at,
             held,
+            files,
         });
         drop(st);
         self.inner.changed.notify_waiters();
         (reply, held)
     }
+}
+
+/// A `multipart/form-data` body as Discord reads it: the `payload_json` part is the JSON body
+/// and every part with a filename is an upload. `None` when the request is not multipart.
+fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<(Value, Vec<Upload>)> {
+    let ctype = headers.get("content-type")?.to_str().ok()?;
+    if !ctype.starts_with("multipart/form-data") {
+        return None;
+    }
+    let boundary = ctype.split("boundary=").nth(1)?.trim_matches('"');
+    let delimiter = format!("--{boundary}").into_bytes();
+    let mut json = Value::Null;
+    let mut files = Vec::new();
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let mut at = find(body, &delimiter, 0)? + delimiter.len();
+    while let Some(next) = find(body, &delimiter, at) {
+        let part = &body[at..next];
+        at = next + delimiter.len();
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let Some(split) = find(part, b"\r\n\r\n", 0) else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let content = part[split + 4..].to_vec();
+        let attr = |name: &str| {
+            let key = format!("{name}=\"");
+            let start = head.find(&key)? + key.len();
+            Some(head[start..].split('"').next()?.to_string())
+        };
+        let field = attr("name").unwrap_or_default();
+        let content_type = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Content-Type: ")
+                    .or_else(|| l.strip_prefix("content-type: "))
+            })
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        match attr("filename") {
+            Some(filename) => files.push(Upload {
+                field,
+                filename,
+                content_type,
+                bytes: content,
+            }),
+            None if field == "payload_json" => {
+                json = serde_json::from_slice(&content).unwrap_or(Value::Null);
+            }
+            None => {}
+        }
+    }
+    Some((json, files))
 }
 
 fn interaction_token(interaction_id: u64) -> String {
@@ -786,14 +859,25 @@ async fn rest(
     let at = Instant::now();
     let path = percent_decode(uri.path());
     let query = uri.query().unwrap_or("").to_string();
-    let body = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+    let (body, files) = match multipart(&headers, &body) {
+        Some(parsed) => parsed,
+        None if body.is_empty() => (Value::Null, Vec::new()),
+        None => (
+            serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
+            Vec::new(),
+        ),
     };
     let (reply, held) = match path.strip_prefix("/api/v10") {
-        Some(rest_path) => fake.handle_rest(method.as_str(), rest_path, &query, &headers, body, at),
+        Some(rest_path) => fake.handle_rest(
+            method.as_str(),
+            rest_path,
+            &query,
+            &headers,
+            body,
+            files,
+            at,
+        ),
         None => {
             // Not under /api/v10: still recorded, so a wrong base URL shows up in the log.
             let mut st = fake.state();
@@ -805,6 +889,7 @@ async fn rest(
                 status: 404,
                 at,
                 held: None,
+                files,
             });
             drop(st);
             fake.inner.changed.notify_waiters();
