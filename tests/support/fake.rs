@@ -730,8 +730,7 @@ impl FakeDiscord {
         path: &str,
         query: &str,
         headers: &HeaderMap,
-        body: Value,
-        files: Vec<Upload>,
+        (body, files): (Value, Vec<Upload>),
         at: Instant,
     ) -> (Reply, Option<Duration>) {
         let mut st = self.state();
@@ -874,8 +873,7 @@ async fn rest(
             rest_path,
             &query,
             &headers,
-            body,
-            files,
+            (body, files),
             at,
         ),
         None => {
