@@ -15,6 +15,7 @@ pub mod errors;
 pub mod events;
 pub mod practice;
 pub mod quiz;
+pub mod reminders;
 pub mod render;
 pub mod retention;
 pub mod tasks;
@@ -83,6 +84,7 @@ pub struct App {
     pub clock: Clock,
     pub quiz: quiz::Rounds,
     pub daily: daily::Scheduler,
+    pub reminders: reminders::Scheduler,
     rng: Mutex<StdRng>,
     maintenance: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -107,6 +109,7 @@ impl App {
             clock: options.clock.clone(),
             quiz: quiz::Rounds::default(),
             daily: daily::Scheduler::default(),
+            reminders: reminders::Scheduler::default(),
             rng: Mutex::new(match options.seed {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_os_rng(),
@@ -148,9 +151,11 @@ impl App {
         }
     }
 
-    /// Stops every background task: the daily scheduler, quiz drivers, the purge.
+    /// Stops every background task: the daily scheduler, practice reminders, quiz drivers,
+    /// the purge.
     pub fn stop_background(&self) {
         self.daily.stop();
+        self.reminders.stop();
         self.quiz.abort_all();
         if let Some(t) = self
             .maintenance
@@ -305,6 +310,7 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
                 .await;
                 quiz::close_interrupted_rounds(&app).await;
                 app.daily.spawn(app.clone(), ready.user.id);
+                app.reminders.spawn(app.clone(), ready.user.id);
                 app.start_maintenance();
                 Ok(app)
             })

@@ -97,6 +97,8 @@ const MIGRATIONS: &[&str] = &[
     super::retention::MIGRATION,
     // 4: personal practice: FSRS cards per member and question, and the review log.
     super::practice::MIGRATION,
+    // 5: practice reminders: who wants one and when, one row per member and local date.
+    super::reminders::MIGRATION,
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

@@ -2,8 +2,9 @@
 //!
 //! What is kept: which message shows which question (so a reveal works after a restart),
 //! which reveals were done, each scope's shuffle-bag, daily schedules and the daily posts'
-//! intents and outcomes (for exactly-once posting), quiz rounds with their scores, and each
-//! member's practice cards and review log (`practice.rs`).
+//! intents and outcomes (for exactly-once posting), quiz rounds with their scores, each
+//! member's practice cards and review log (`practice.rs`), and practice reminders
+//! (`reminders.rs`).
 //!
 //! The store is synchronous on purpose: every statement here is a few microseconds against a
 //! local file in WAL mode, cheaper than a hop to a blocking thread. A connection behind a
@@ -17,10 +18,11 @@ mod error;
 mod integrity;
 mod migrations;
 mod practice;
+mod reminders;
 mod retention;
 mod states;
 
-pub use states::{FinishState, PostKind, PostState, RoundStatus, Source};
+pub use states::{FinishState, PostKind, PostState, ReminderState, RoundStatus, Source};
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -31,6 +33,7 @@ use crate::bank::BagState;
 
 pub use error::{Refusal, Result, StoreError};
 pub use practice::{ActivityRow, ReviewEvent, Reviewed};
+pub use reminders::{ReminderRow, ReminderSend};
 pub use retention::{Forgotten, Purged, Retention};
 pub use rusqlite::Error as SqlError;
 

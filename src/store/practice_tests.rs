@@ -258,7 +258,8 @@ fn a_database_from_before_gains_the_practice_tables() {
     .unwrap();
     drop(conn);
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), before + 1);
+    // Later migrations (reminders) are applied in the same open.
+    assert!(s.schema_version().unwrap() > before);
     assert_eq!(s.schema_version().unwrap(), migrations::count() as i64);
     grade(&s, &event(7, "a", Grade::Good, t("2026-03-10T19:00:00Z")));
     assert_eq!(s.practice_cards(7).unwrap().len(), 1);

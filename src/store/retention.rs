@@ -92,6 +92,9 @@ pub struct Forgotten {
     pub practice_reviews: usize,
     /// Rounds the member started: kept for the others' scores, with the starter cleared.
     pub rounds_started: usize,
+    /// The reminder setting (0 or 1) and every reminder recorded for the member.
+    pub reminder_settings: usize,
+    pub reminder_sends: usize,
 }
 
 impl Forgotten {
@@ -102,6 +105,8 @@ impl Forgotten {
             + self.practice_cards
             + self.practice_reviews
             + self.rounds_started
+            + self.reminder_settings
+            + self.reminder_sends
     }
 }
 
@@ -178,8 +183,9 @@ impl Store {
     }
 
     /// Forgets a member: their reveals, their per-member bags, their quiz scores (the other
-    /// players' scores in the same rounds stay), and their practice cards and review log. User id 0 marks a reveal shown to
-    /// everyone and is nobody's: it deletes nothing.
+    /// players' scores in the same rounds stay), their practice cards and review log, and their
+    /// reminder setting and reminders. User id 0 marks a reveal shown to everyone and is
+    /// nobody's: it deletes nothing.
     ///
     /// The bags are matched by the end of their scope, which no index serves; a scan of the
     /// bags for a rare request is cheaper than an index every draw would maintain.
@@ -221,6 +227,18 @@ impl Store {
                     [id(user_id)],
                 )
                 .ctx("forgetting a member's practice log")?,
+            reminder_settings: tx
+                .execute(
+                    "DELETE FROM reminder_settings WHERE user_id = ?1",
+                    [id(user_id)],
+                )
+                .ctx("forgetting a member's reminder setting")?,
+            reminder_sends: tx
+                .execute(
+                    "DELETE FROM reminder_sends WHERE user_id = ?1",
+                    [id(user_id)],
+                )
+                .ctx("forgetting a member's reminders")?,
         };
         tx.commit().ctx("forgetting a member")?;
         // Counts only: the log of a "forget me" request should not keep who asked.
@@ -231,6 +249,8 @@ impl Store {
             rounds_started = gone.rounds_started,
             practice_cards = gone.practice_cards,
             practice_reviews = gone.practice_reviews,
+            reminder_settings = gone.reminder_settings,
+            reminder_sends = gone.reminder_sends,
             "forgot a member"
         );
         Ok(gone)

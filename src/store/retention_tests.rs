@@ -362,6 +362,31 @@ fn delete_member_forgets_their_reveals_bags_and_scores_only() {
         ..review_event(7, "c")
     };
     assert!(s.record_reveal(&reveal).unwrap());
+    // Reminders: both members opted in, and each has one day recorded.
+    for user in [7, 8] {
+        s.put_reminder(&crate::store::ReminderRow {
+            user_id: user,
+            time: "09:00".into(),
+            tz: "UTC".into(),
+            armed_from: 0,
+        })
+        .unwrap();
+        s.begin_reminder(&crate::store::ReminderSend {
+            id: 0,
+            user_id: user,
+            local_date: "2026-03-10".into(),
+            nonce: format!("r{user}"),
+            state: crate::store::ReminderState::Pending,
+            due: 1,
+            channel_id: None,
+            message_id: None,
+            attempts: 0,
+            error: None,
+            created_at: NOW,
+            sent_at: None,
+        })
+        .unwrap();
+    }
 
     let gone = s.delete_member(7).unwrap();
     assert_eq!(
@@ -369,6 +394,14 @@ fn delete_member_forgets_their_reveals_bags_and_scores_only() {
         (1, 2, 2)
     );
     assert_eq!((gone.practice_cards, gone.practice_reviews), (2, 3));
+    assert_eq!((gone.reminder_settings, gone.reminder_sends), (1, 1));
+    assert_eq!(s.reminder(7).unwrap(), None);
+    assert_eq!(s.reminder_send(7, "2026-03-10").unwrap(), None);
+    assert!(
+        s.reminder(8).unwrap().is_some(),
+        "the other member's setting stays"
+    );
+    assert!(s.reminder_send(8, "2026-03-10").unwrap().is_some());
     assert!(s.practice_cards(7).unwrap().is_empty());
     assert!(s.practice_activity(7).unwrap().is_empty());
     assert_eq!(

@@ -109,6 +109,18 @@ sql_enum! {
 }
 
 sql_enum! {
+    /// A member's practice reminder for one local date: `Pending` (intent recorded, outcome
+    /// unknown), `Sent`, `Skipped` (nothing was due) or `Failed` (Discord refused for good,
+    /// e.g. closed DMs; the date is settled).
+    ReminderState {
+        Pending => "pending",
+        Sent => "sent",
+        Skipped => "skipped",
+        Failed => "failed",
+    }
+}
+
+sql_enum! {
     /// A quiz round's status.
     RoundStatus {
         Running => "running",
@@ -128,6 +140,10 @@ mod tests {
         let c = Connection::open_in_memory().unwrap();
         for s in PostState::ALL {
             let back: PostState = c.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
+            assert_eq!(back, *s);
+        }
+        for s in ReminderState::ALL {
+            let back: ReminderState = c.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
             assert_eq!(back, *s);
         }
         for s in RoundStatus::ALL {

@@ -577,6 +577,12 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// Messages in the DM channel with `user`, oldest first (none before a DM was opened).
+    pub fn dm_messages(&self, user: &TestUser) -> Vec<Value> {
+        let channel = self.state().dm_by_user.get(&user.id).copied();
+        channel.map(|c| self.messages(c)).unwrap_or_default()
+    }
+
     pub fn message(&self, message_id: u64) -> Option<Value> {
         self.state().messages.get(&message_id).cloned()
     }

@@ -24,7 +24,8 @@ pub async fn daily(_ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-async fn autocomplete_zone(_ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+/// IANA zone names containing what was typed (also for `/practice timezone`).
+pub async fn autocomplete_zone(_ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
     CreateAutocompleteResponse::new().set_choices(
         schedule::zone_suggestions(partial, 25)
             .into_iter()

@@ -1,0 +1,424 @@
+//! Practice reminders: one task for all members, sleeping until the earliest next reminder.
+//!
+//! A member who opted in (`/practice remind:HH:MM timezone:…`) gets a DM at that local time
+//! when they have cards waiting (due reviews, or new cards left today), at most once per
+//! local date. It is the daily post's shape, per member instead of per guild:
+//!
+//! 1. The date is recorded first (`reminder_sends`, unique per member and local date): as
+//!    `pending` with a nonce derived from member and date, or as `skipped` when nothing is
+//!    due. Every attempt for the date, before or after a crash, carries the same nonce, and
+//!    `enforce_nonce` makes Discord return the first message instead of creating a second.
+//! 2. When an earlier attempt's outcome is unknown and Discord's nonce window may have
+//!    passed, the DM channel is searched for the reminder of that date before sending again.
+//! 3. The message id is recorded after the send.
+//! 4. Closed DMs (Discord's code 50007) switch the member's reminders off, with one info log
+//!    line: retrying cannot help, and the member can turn them on again. Another refusal for
+//!    good settles the date. 5xx and 429 are retried by the delivery helper, then with a
+//!    bounded backoff while the date's lateness allows (`daily.max_late_hours`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use poise::serenity_prelude as serenity;
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+
+use super::daily::snowflake_at;
+use super::deliver::DeliveryError;
+use super::errors::log_failure;
+use super::tasks::spawn_guarded;
+use super::{render, App, Error};
+use crate::bank::Filter;
+use crate::daily::schedule::{self, LocalTime, Plan, PlanInput};
+use crate::practice::{select, QueueInput};
+use crate::store::{ReminderRow, ReminderSend, ReminderState};
+
+/// The longest the task sleeps without looking again, as a guard against wall-clock jumps.
+const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+/// Pages of 100 DM messages searched for an earlier attempt's reminder. A DM with the bot
+/// holds little besides reminders; two pages cover weeks of them.
+const MAX_SCAN_PAGES: usize = 2;
+
+/// Handle to the reminder task.
+#[derive(Default)]
+pub struct Scheduler {
+    wake: Arc<Notify>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    state: Arc<Mutex<DriverState>>,
+}
+
+#[derive(Default)]
+struct DriverState {
+    /// Members with a reminder being sent right now.
+    inflight: HashSet<u64>,
+    /// Members whose last attempt failed transiently: (retry at, failures so far). Pruned of
+    /// members without reminders on every pass.
+    retry: HashMap<u64, (Timestamp, u32)>,
+}
+
+/// Marks a member in flight for as long as it lives (a panic included).
+struct Inflight {
+    state: Arc<Mutex<DriverState>>,
+    user_id: u64,
+}
+
+impl Inflight {
+    fn take(state: &Arc<Mutex<DriverState>>, user_id: u64) -> Option<Inflight> {
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        st.inflight.insert(user_id).then(|| Inflight {
+            state: state.clone(),
+            user_id,
+        })
+    }
+}
+
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.inflight.remove(&self.user_id);
+    }
+}
+
+impl Scheduler {
+    /// Starts the task (once; later calls, e.g. after a gateway reconnect, do nothing).
+    pub fn spawn(&self, app: Arc<App>, bot_id: serenity::UserId) {
+        let mut task = self.task.lock().unwrap_or_else(|p| p.into_inner());
+        if task.is_some() {
+            return;
+        }
+        let wake = self.wake.clone();
+        let state = self.state.clone();
+        *task = Some(spawn_guarded(
+            "practice reminders",
+            run(app, wake, state, bot_id.get()),
+        ));
+    }
+
+    /// Re-plans at once: a member turned reminders on, off, or changed them.
+    pub fn rearm(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn stop(&self) {
+        if let Some(t) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            t.abort();
+        }
+    }
+}
+
+/// A reminder setting turned into typed values.
+pub struct Parsed {
+    pub tz: TimeZone,
+    pub time: LocalTime,
+}
+
+pub fn parse_row(row: &ReminderRow) -> Result<Parsed, String> {
+    Ok(Parsed {
+        tz: schedule::parse_zone(&row.tz).map_err(|e| e.to_string())?,
+        time: LocalTime::parse(&row.time).map_err(|e| e.to_string())?,
+    })
+}
+
+/// When the member's next reminder can come, at `now`.
+pub fn plan_for(app: &App, row: &ReminderRow, p: &Parsed, now: Timestamp) -> Plan {
+    let last = log_failure(
+        app.store.last_reminder_date(row.user_id),
+        "reading the last reminder date",
+    )
+    .flatten()
+    .and_then(|d| d.parse().ok());
+    schedule::plan(&PlanInput {
+        now,
+        tz: &p.tz,
+        time: p.time,
+        armed_from: Timestamp::from_millisecond(row.armed_from).unwrap_or(Timestamp::MIN),
+        last_posted: last,
+        skip_date: None,
+        max_late: SignedDuration::from_hours(i64::from(app.config.daily.max_late_hours)),
+    })
+}
+
+async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, bot_id: u64) {
+    info!("practice reminders started");
+    loop {
+        let now = app.clock.now();
+        let mut next = now
+            .checked_add(SignedDuration::try_from(MAX_SLEEP).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(now);
+        let rows = match app.store.reminders() {
+            Ok(r) => r,
+            Err(e) => {
+                error!("practice reminders cannot read the settings: {e}");
+                Vec::new()
+            }
+        };
+        {
+            let on: HashSet<u64> = rows.iter().map(|r| r.user_id).collect();
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            st.retry.retain(|u, _| on.contains(u));
+        }
+        for row in rows {
+            let parsed = match parse_row(&row) {
+                Ok(p) => p,
+                Err(e) => {
+                    warn!("bad stored reminder setting: {e}");
+                    continue;
+                }
+            };
+            match plan_for(&app, &row, &parsed, now) {
+                Plan::WaitUntil { at, .. } => next = next.min(at),
+                Plan::PostNow { date, .. } => {
+                    if let Some(at) = backoff_until(&state, row.user_id, now) {
+                        next = next.min(at);
+                        continue;
+                    }
+                    let Some(guard) = Inflight::take(&state, row.user_id) else {
+                        continue;
+                    };
+                    let (app, wake, state) = (app.clone(), wake.clone(), state.clone());
+                    spawn_guarded("sending a practice reminder", async move {
+                        let result = remind(&app, &row, &parsed, date, bot_id).await;
+                        settle(&app, &state, row.user_id, result, now);
+                        drop(guard);
+                        wake.notify_one();
+                    });
+                }
+            }
+        }
+        let sleep = next
+            .duration_since(app.clock.now())
+            .max(SignedDuration::ZERO);
+        let sleep = Duration::try_from(sleep)
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP);
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+fn backoff_until(state: &Mutex<DriverState>, user_id: u64, now: Timestamp) -> Option<Timestamp> {
+    let st = state.lock().unwrap_or_else(|p| p.into_inner());
+    st.retry
+        .get(&user_id)
+        .map(|(at, _)| *at)
+        .filter(|at| *at > now)
+}
+
+/// Success clears the member's backoff; a transient failure extends it (30 s doubling, at
+/// most 30 min), as for daily posts.
+fn settle(
+    app: &App,
+    state: &Mutex<DriverState>,
+    user_id: u64,
+    result: Result<(), Error>,
+    now: Timestamp,
+) {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    match result {
+        Ok(()) => {
+            st.retry.remove(&user_id);
+        }
+        Err(e) => {
+            let failures = st.retry.get(&user_id).map_or(0, |r| r.1) + 1;
+            let backoff = SignedDuration::from_secs((30 * 2i64.pow(failures.min(6))).min(1800));
+            let at = app.clock.now().checked_add(backoff).unwrap_or(now);
+            warn!(failures, "practice reminder failed, retrying at {at}: {e}");
+            st.retry.insert(user_id, (at, failures));
+        }
+    }
+}
+
+/// The nonce of a member's reminder for a date: the same for every attempt, across
+/// restarts (≤ 25 chars, Discord's limit).
+pub fn reminder_nonce(user_id: u64, date: Date) -> String {
+    let mut n = format!("r{}{user_id:x}", date.strftime("%Y%m%d"));
+    n.truncate(25);
+    n
+}
+
+/// The first line of a reminder: what finds it again in the DM after a crash.
+fn heading(local_date: &str) -> String {
+    format!("**Practice reminder · {local_date}**")
+}
+
+/// The reminder's text: how many cards wait and how to start.
+pub fn reminder_text(local_date: &str, due: u32) -> String {
+    let cards = if due == 1 { "card" } else { "cards" };
+    format!(
+        "{}\nYou have **{due}** practice {cards} waiting (reviews due and new questions). \
+         Run `/practice` in a server with prepbot to start.\n\
+         -# You asked for this reminder; `/practice remind:off` turns it off.",
+        heading(local_date)
+    )
+}
+
+/// Cards waiting for the member now: due reviews plus the new cards left today (in the
+/// reminder's zone), over the whole bank.
+fn waiting(app: &App, user_id: u64, tz: &TimeZone) -> Result<u32, Error> {
+    let bank = app.bank();
+    let cards = app.store.practice_cards(user_id)?;
+    let filter = Filter::default();
+    let queue = select(
+        &bank,
+        &cards,
+        &QueueInput {
+            user_id,
+            now: app.clock.now(),
+            zone: tz,
+            new_per_day: app.config.practice.new_per_day,
+            filter: &filter,
+            skip: None,
+        },
+    );
+    Ok(queue.due + queue.new_left)
+}
+
+/// Sends (or skips) the member's reminder of `date`. `Err` is a transient failure that the
+/// task retries later; refusals for good are recorded and return `Ok`.
+async fn remind(
+    app: &App,
+    row: &ReminderRow,
+    p: &Parsed,
+    date: Date,
+    bot_id: u64,
+) -> Result<(), Error> {
+    let user_id = row.user_id;
+    let date_str = date.to_string();
+    let intent = match app.store.reminder_send(user_id, &date_str)? {
+        Some(s) if s.state != ReminderState::Pending => return Ok(()),
+        Some(s) => s,
+        None => {
+            let due = waiting(app, user_id, &p.tz)?;
+            let intent = app.store.begin_reminder(&ReminderSend {
+                id: 0,
+                user_id,
+                local_date: date_str.clone(),
+                nonce: reminder_nonce(user_id, date),
+                state: if due == 0 {
+                    ReminderState::Skipped
+                } else {
+                    ReminderState::Pending
+                },
+                due,
+                channel_id: None,
+                message_id: None,
+                attempts: 0,
+                error: None,
+                created_at: app.clock.now_ms(),
+                sent_at: None,
+            })?;
+            if intent.state != ReminderState::Pending {
+                return Ok(());
+            }
+            intent
+        }
+    };
+
+    let channel_id = match app.deliver.create_dm(user_id).await {
+        Ok(c) => c.id.get(),
+        Err(e) => return refused(app, &intent, e),
+    };
+    // An earlier attempt may have reached Discord after the nonce window: look first.
+    if intent.attempts > 0 {
+        let found = find_existing(app, channel_id, bot_id, &intent).await?;
+        if let Some(message_id) = found {
+            info!("found the practice reminder of an earlier attempt");
+            app.store
+                .mark_reminder_sent(intent.id, message_id, app.clock.now_ms())?;
+            return Ok(());
+        }
+    }
+    app.store.reminder_attempt(intent.id, channel_id)?;
+    let msg = serenity::CreateMessage::new()
+        .content(reminder_text(&intent.local_date, intent.due))
+        .allowed_mentions(render::no_mentions())
+        .nonce(serenity::Nonce::String(intent.nonce.clone()))
+        .enforce_nonce(true);
+    match app.deliver.create_message(channel_id, &msg).await {
+        Ok(m) => {
+            app.store
+                .mark_reminder_sent(intent.id, m.id.get(), app.clock.now_ms())?;
+            info!(date = %intent.local_date, due = intent.due, "practice reminder sent");
+            Ok(())
+        }
+        Err(e) => refused(app, &intent, e),
+    }
+}
+
+/// What a failed DM means: closed DMs switch the member's reminders off; another refusal
+/// for good settles the date; anything else is retried.
+fn refused(app: &App, intent: &ReminderSend, e: DeliveryError) -> Result<(), Error> {
+    if e.is_dm_closed() {
+        app.store.mark_reminder_failed(intent.id, &e.summary())?;
+        app.store.delete_reminder(intent.user_id)?;
+        info!("a member's DMs are closed: their practice reminders are switched off");
+        return Ok(());
+    }
+    if e.is_permanent() {
+        warn!(date = %intent.local_date, "Discord refused a practice reminder: {}", e.summary());
+        app.store.mark_reminder_failed(intent.id, &e.summary())?;
+        return Ok(());
+    }
+    app.store.note_reminder_error(intent.id, &e.summary())?;
+    Err(e.into())
+}
+
+/// Our reminder of the intent's date in the DM channel, among the messages since the intent
+/// was recorded (less a minute for clock skew).
+async fn find_existing(
+    app: &App,
+    channel_id: u64,
+    bot_id: u64,
+    intent: &ReminderSend,
+) -> Result<Option<u64>, DeliveryError> {
+    let heading = heading(&intent.local_date);
+    let mut after = snowflake_at(intent.created_at.saturating_sub(60_000));
+    for _ in 0..MAX_SCAN_PAGES {
+        let page = app.deliver.messages_after(channel_id, after, 100).await?;
+        let found = page
+            .iter()
+            .find(|m| m.author.id.get() == bot_id && m.content.starts_with(&heading));
+        if let Some(m) = found {
+            return Ok(Some(m.id.get()));
+        }
+        match page.iter().map(|m| m.id.get()).max() {
+            Some(last) if page.len() == 100 => after = last,
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_is_stable_per_member_and_date_and_fits() {
+        let d: Date = "2026-11-28".parse().unwrap();
+        let u = 1_576_264_034_611_757_059;
+        let n = reminder_nonce(u, d);
+        assert!(n.len() <= 25, "{n}");
+        assert_eq!(n, reminder_nonce(u, d));
+        assert_ne!(n, reminder_nonce(u, d.tomorrow().unwrap()));
+        assert_ne!(n, reminder_nonce(u + 1, d));
+        // Never the daily post's nonce for the same id and date.
+        assert_ne!(n, super::super::daily::post_nonce(u, d));
+    }
+
+    #[test]
+    fn text_counts_cards_and_says_how_to_start() {
+        let t = reminder_text("2026-03-10", 3);
+        assert!(t.starts_with(&heading("2026-03-10")), "{t}");
+        assert!(t.contains("**3** practice cards"), "{t}");
+        assert!(t.contains("`/practice`"), "{t}");
+        assert!(reminder_text("2026-03-10", 1).contains("practice card "));
+    }
+}
