@@ -16,6 +16,7 @@ use serenity::{
 };
 use tracing::{info, warn};
 
+use super::custom_id::{self, CustomId};
 use super::deliver::{body, DeliveryError};
 use super::errors::log_failure;
 use super::{quiz, render, App, Data, Error};
@@ -284,29 +285,37 @@ async fn on_click(
     click: &ComponentInteraction,
 ) -> Result<(), Error> {
     let id = click.data.custom_id.as_str();
-    if let Some(question_id) = id.strip_prefix(render::REVEAL_PREFIX) {
-        let bank = app.bank();
-        let response = match bank.get(question_id) {
-            Some(q) => CreateInteractionResponse::Message(
-                CreateInteractionResponseMessage::new()
-                    .embeds(render::answer_embeds(q))
-                    .ephemeral(true)
-                    .allowed_mentions(render::no_mentions()),
-            ),
-            None => ephemeral("That question is no longer in the bank, so its answer is gone too."),
-        };
-        click.create_response(&ctx.http, response).await?;
-    } else if id.starts_with(quiz::BUTTON_PREFIX) {
-        quiz::on_click(ctx, app, click).await?;
-    } else {
-        // A button of an older version of the bot, or a forged custom id: answer anyway.
-        info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");
-        click
-            .create_response(
-                &ctx.http,
-                ephemeral("This button is no longer in use. Try the command again."),
-            )
-            .await?;
+    match custom_id::parse(id) {
+        Some(CustomId::Reveal(question_id)) => {
+            let bank = app.bank();
+            let response = match bank.get(&question_id) {
+                Some(q) => CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .embeds(render::answer_embeds(q))
+                        .ephemeral(true)
+                        .allowed_mentions(render::no_mentions()),
+                ),
+                None => {
+                    ephemeral("That question is no longer in the bank, so its answer is gone too.")
+                }
+            };
+            click.create_response(&ctx.http, response).await?;
+        }
+        Some(CustomId::Quiz {
+            round,
+            index,
+            choice,
+        }) => quiz::on_click(ctx, app, click, (round, index, choice)).await?,
+        None => {
+            // A button of an older version of the bot, or a forged custom id: answer anyway.
+            info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");
+            click
+                .create_response(
+                    &ctx.http,
+                    ephemeral("This button is no longer in use. Try the command again."),
+                )
+                .await?;
+        }
     }
     Ok(())
 }
