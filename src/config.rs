@@ -68,7 +68,7 @@ pub struct BankConfig {
 impl Default for BankConfig {
     fn default() -> Self {
         BankConfig {
-            paths: vec![PathBuf::from("questions.toml")],
+            paths: vec![PathBuf::from("questions.toml"), PathBuf::from("questions")],
         }
     }
 }
@@ -447,7 +447,10 @@ mod tests {
         let err = Config::load(Some(&missing), no_env).unwrap_err();
         assert!(err.message.contains("cannot read"), "{err}");
         let c = Config::default();
-        assert_eq!(c.bank.paths, vec![PathBuf::from("questions.toml")]);
+        assert_eq!(
+            c.bank.paths,
+            vec![PathBuf::from("questions.toml"), PathBuf::from("questions")]
+        );
         assert_eq!(c.storage.path, PathBuf::from("prepbot.db"));
         assert_eq!(c.reveal.emoji, "💡");
         assert_eq!(c.reveal.mode, RevealMode::Reply);

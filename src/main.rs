@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use prepbot::bank::{BagState, Bank, Difficulty, Filter};
+use prepbot::bank::{lint, BagState, Bank, BankError, Difficulty, Filter, Question};
 use prepbot::config::Config;
 
 /// A Discord bot for interview practice: /ask, a question of the day, quiz rounds.
@@ -28,7 +28,12 @@ enum Command {
     /// Start the bot (the default). Needs DISCORD_TOKEN or discord.token.
     Run,
     /// Validate bank files and print a summary; exit 0 when valid, 2 with every error when not.
+    /// Also warns about weak content: near-duplicate questions, quiz options that give the
+    /// answer away, questions without key points or quiz options.
     Check {
+        /// Treat warnings as errors (exit 2), e.g. in a bank repository's CI.
+        #[arg(long)]
+        strict: bool,
         /// Bank files or directories (default: the configured bank.paths).
         paths: Vec<PathBuf>,
     },
@@ -68,13 +73,13 @@ fn main() -> ExitCode {
     }
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(config),
-        Command::Check { paths } => {
+        Command::Check { strict, paths } => {
             let paths = if paths.is_empty() {
                 config.bank.paths.clone()
             } else {
                 paths
             };
-            check(&paths)
+            check(&paths, strict)
         }
         Command::Ask {
             category,
@@ -93,24 +98,67 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
-    match Bank::load(paths) {
-        Ok(bank) => {
-            let files = bank
-                .files()
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            println!("ok: {files}");
-            println!("{}", bank.summary());
-            ExitCode::SUCCESS
-        }
+/// Errors and warnings go to stderr, the summary to stdout, so a CI log shows both and a
+/// script can read the summary alone.
+fn check(paths: &[PathBuf], strict: bool) -> ExitCode {
+    let (bank, report) = match Bank::check(paths) {
+        Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    if report.not_compared > 0 {
+        let n = report.not_compared;
+        eprintln!(
+            "note: {} not compared for near-duplicates: every word {} with another \
+             question is in more than {} questions",
+            if n == 1 {
+                "1 question was".to_string()
+            } else {
+                format!("{n} questions were")
+            },
+            if n == 1 { "it shares" } else { "they share" },
+            lint::MAX_GROUP
+        );
     }
+    let warnings = report.warnings.len();
+    if strict && warnings > 0 {
+        eprintln!(
+            "{}",
+            BankError {
+                diagnostics: report.warnings
+            }
+        );
+        eprintln!("(these are warnings, errors under --strict)");
+        return ExitCode::from(2);
+    }
+    for w in &report.warnings {
+        eprintln!("{}", lint::AsWarning(w));
+    }
+    let files = bank
+        .files()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("ok: {files}");
+    println!("{}", bank.summary());
+    println!(
+        "  with optional fields: {}",
+        bank.optional_field_counts()
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if warnings > 0 {
+        println!(
+            "{} (`prepbot check --strict` fails on them)",
+            prepbot::text::count(warnings, "warning")
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 fn ask(config: &Config, filter: Filter) -> ExitCode {
@@ -130,23 +178,41 @@ fn ask(config: &Config, filter: Filter) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let q = draw.question;
+    match show(draw.question) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the question, waits for Enter, then prints the answer. I/O errors end the command
+/// with a message: `println!` would panic on a full or closed stdout, and a prompt that was
+/// never shown must not wait for Enter.
+fn show(q: &Question) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    prompt(&mut out, q)
+        .map_err(|e| format!("cannot write the question to standard output: {e}"))?;
+    // Bytes, not a String: whatever was typed before Enter is not ours to validate. End of
+    // input (Ctrl-D, a closed pipe) shows the answer too.
+    std::io::stdin()
+        .lock()
+        .read_until(b'\n', &mut Vec::new())
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    writeln!(out, "\n{}", q.answer)
+        .map_err(|e| format!("cannot write the answer to standard output: {e}"))
+}
+
+fn prompt(out: &mut impl Write, q: &Question) -> std::io::Result<()> {
     let difficulty = q.difficulty.map_or("unrated", Difficulty::as_str);
-    println!(
+    writeln!(
+        out,
         "[{} · {} · {}]\n\n{}\n",
         q.category, difficulty, q.id, q.question
-    );
-    print!("(press Enter to see the model answer) ");
-    // A closed stdout or stdin (a pipe) only means there is no pause: show the answer anyway.
-    if let Err(e) = std::io::stdout().flush() {
-        eprintln!("(cannot flush stdout: {e})");
-    }
-    let mut line = String::new();
-    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
-        eprintln!("(cannot read stdin: {e})");
-    }
-    println!("\n{}", q.answer);
-    ExitCode::SUCCESS
+    )?;
+    write!(out, "(press Enter to see the model answer) ")?;
+    out.flush()
 }
 
 fn run(config: Config) -> ExitCode {

@@ -11,23 +11,33 @@ use serde_json::json;
 use support::bot::*;
 use support::*;
 
-#[tokio::test]
-async fn binary_serves_ask_and_never_logs_the_token() {
-    let fake = FakeDiscord::start().await;
+/// A working directory with the seed bank file and a config pointing at the fake (plus
+/// `extra` config lines).
+fn workdir(fake: &FakeDiscord, extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_bank(dir.path());
     std::fs::write(
         dir.path().join("config.toml"),
+        // Only the seed file: the default paths also want a questions/ directory.
         format!(
-            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n",
+            "[discord]\napi_base = \"{}\"\n{extra}\n[bank]\npaths = [\"questions.toml\"]\n",
             fake.api_base()
         ),
     )
     .unwrap();
+    dir
+}
+
+/// Starts the built binary in `dir` with `token` at `RUST_LOG=trace` (everything, including
+/// serenity's, reqwest's and tungstenite's own logging); the returned thread yields its
+/// stderr once it exits.
+fn spawn_bot(
+    dir: &std::path::Path,
+    token: &str,
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_prepbot"))
-        .current_dir(dir.path())
-        .env("DISCORD_TOKEN", TOKEN)
-        // Everything, including serenity's, reqwest's and tungstenite's own logging.
+        .current_dir(dir)
+        .env("DISCORD_TOKEN", token)
         .env("RUST_LOG", "trace")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -36,9 +46,28 @@ async fn binary_serves_ask_and_never_logs_the_token() {
     let mut stderr = child.stderr.take().unwrap();
     let log = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
+        stderr.read_to_string(&mut s).unwrap();
         s
     });
+    (child, log)
+}
+
+/// SIGTERM, then the exit status.
+async fn terminate(child: std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let mut child = child;
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn binary_serves_ask_and_never_logs_the_token() {
+    let fake = FakeDiscord::start().await;
+    let dir = workdir(&fake, &format!("guild_id = {GUILD_ID}"));
+    let (child, log) = spawn_bot(dir.path(), TOKEN);
 
     fake.wait_ready(WAIT).await;
     fake.wait_for(is_registration, WAIT).await;
@@ -56,12 +85,7 @@ async fn binary_serves_ask_and_never_logs_the_token() {
     assert!(dir.path().join("prepbot.db").exists());
 
     // SIGTERM: a clean shutdown.
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = terminate(child).await;
     assert!(status.success(), "exit after SIGTERM: {status:?}");
     let log = log.join().unwrap();
     assert!(log.contains("connected to Discord"), "{log}");
@@ -86,30 +110,8 @@ async fn binary_serves_ask_and_never_logs_the_token() {
 #[tokio::test]
 async fn binary_never_logs_interaction_tokens_even_when_callbacks_fail() {
     let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    copy_bank(dir.path());
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n",
-            fake.api_base()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prepbot"))
-        .current_dir(dir.path())
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
+    let dir = workdir(&fake, &format!("guild_id = {GUILD_ID}"));
+    let (child, log) = spawn_bot(dir.path(), TOKEN);
     fake.wait_ready(WAIT).await;
     fake.wait_for(is_registration, WAIT).await;
     fake.fail_next("POST", "/callback", 500, 1000);
@@ -133,12 +135,7 @@ async fn binary_never_logs_interaction_tokens_even_when_callbacks_fail() {
     fake.wait_callback(&click, WAIT).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let pid = child.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    terminate(child).await;
     let log = log.join().unwrap();
     // The failures were logged (so the test looked where the tokens used to leak) ...
     assert!(log.contains("/callback"), "no callback failure was logged");
@@ -159,6 +156,11 @@ async fn binary_never_logs_interaction_tokens_even_when_callbacks_fail() {
 fn run_without_a_token_explains_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     copy_bank(dir.path());
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[bank]\npaths = [\"questions.toml\"]\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_prepbot"))
         .current_dir(dir.path())
         .env_remove("DISCORD_TOKEN")
@@ -187,4 +189,26 @@ fn run_with_a_broken_bank_names_the_place_and_does_not_start() {
         stderr.contains("questions.toml:2:6: `id` of question #1 must be a string"),
         "{stderr}"
     );
+}
+
+/// A bot whose Discord client ends by itself (here: Discord refuses the token) exits non-zero,
+/// so a supervisor (systemd's Restart=on-failure, Docker's restart policy) restarts it, and
+/// says why.
+#[tokio::test]
+async fn binary_exits_non_zero_when_the_discord_client_ends() {
+    let fake = FakeDiscord::start().await;
+    let dir = workdir(&fake, "");
+    let (mut child, log) = spawn_bot(dir.path(), "not-the-fake-token");
+    let status = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("the bot exits by itself")
+    .unwrap()
+    .unwrap();
+    assert!(!status.success(), "exit status {status:?}");
+    let log = log.join().unwrap();
+    assert!(log.contains("error:"), "{log}");
+    assert!(!log.contains("not-the-fake-token"), "the token was logged");
 }

@@ -464,46 +464,35 @@ async fn bad_input_and_members_without_manage_server_are_refused() {
 /// 2026-03-10 with one attempt of unknown outcome.
 fn seed_pending_post(cfg: &Config, nonce: &str) {
     let store = Store::open(&cfg.storage.path).unwrap();
-    store
-        .put_schedule(&ScheduleRow {
-            guild_id: GUILD_ID,
-            channel_id: OTHER_CHANNEL_ID,
-            time: "09:00".into(),
-            tz: ZONE.into(),
-            role_id: None,
-            filter: "{}".into(),
-            thread: false,
-            paused: false,
-            skip_date: None,
-            armed_from: 0,
-            last_error: None,
-        })
-        .unwrap();
-    let p = store
-        .begin_post(&PostRow {
-            id: 0,
-            guild_id: GUILD_ID,
-            local_date: "2026-03-10".into(),
-            number: 1,
-            question_id: "acid-properties".into(),
-            channel_id: OTHER_CHANNEL_ID,
-            nonce: nonce.into(),
-            state: PostState::Pending,
-            message_id: None,
-            thread_id: None,
-            attempts: 0,
-            error: None,
-            created_at: 0,
-            sent_at: None,
-            kind: PostKind::Scheduled,
-            thread_wanted: false,
-            reaction_done: false,
-            opening_done: false,
-            finish: FinishState::Pending,
-            finish_error: None,
-        })
-        .unwrap();
+    seed_schedule(&store, false);
+    let p = store.begin_post(&intent_of_0310(nonce, false)).unwrap();
     store.post_attempt(p.id).unwrap();
+}
+
+/// The intent of guild `GUILD_ID`'s post of 2026-03-10, recorded at the Unix epoch.
+fn intent_of_0310(nonce: &str, thread_wanted: bool) -> PostRow {
+    PostRow {
+        id: 0,
+        guild_id: GUILD_ID,
+        local_date: "2026-03-10".into(),
+        number: 1,
+        question_id: "acid-properties".into(),
+        channel_id: OTHER_CHANNEL_ID,
+        nonce: nonce.into(),
+        state: PostState::Pending,
+        message_id: None,
+        thread_id: None,
+        attempts: 0,
+        error: None,
+        created_at: 0,
+        sent_at: None,
+        kind: PostKind::Scheduled,
+        thread_wanted,
+        reaction_done: false,
+        opening_done: false,
+        finish: FinishState::Pending,
+        finish_error: None,
+    }
 }
 
 /// A crash after Discord created the post but before the bot recorded it: the restarted bot
@@ -515,23 +504,7 @@ async fn an_unrecorded_send_is_found_after_a_crash() {
     let nonce = format!("q20260310{GUILD_ID:x}");
     seed_pending_post(&cfg, &nonce);
     // What the crashed bot had sent: the post, in the channel.
-    let sent: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v10/channels/{OTHER_CHANNEL_ID}/messages",
-            fake.api_base()
-        ))
-        .header("Authorization", format!("Bot {TOKEN}"))
-        .json(&json!({
-            "embeds": [{"title": "Question of the day · 2026-03-10", "description": "x",
-                        "footer": {"text": "Question of the day #1 · 2026-03-10"}}],
-            "allowed_mentions": {"parse": []},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id = post_as_crashed_bot(&fake, None).await;
     let bot = start(
         &fake,
         cfg.clone(),
@@ -544,7 +517,6 @@ async fn an_unrecorded_send_is_found_after_a_crash() {
         WAIT,
     )
     .await;
-    let id: u64 = sent["id"].as_str().unwrap().parse().unwrap();
     fake.wait_for(
         |r| r.method == "PUT" && r.path.contains(&format!("/messages/{id}/reactions/")),
         WAIT,
@@ -618,28 +590,10 @@ async fn an_earlier_post_is_found_in_a_busy_channel_after_the_nonce_window() {
     let nonce = format!("q20260310{GUILD_ID:x}");
     seed_pending_post(&cfg, &nonce);
     chatter(&fake, OTHER_CHANNEL_ID, 150).await;
-    let sent: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v10/channels/{OTHER_CHANNEL_ID}/messages",
-            fake.api_base()
-        ))
-        .header("Authorization", format!("Bot {TOKEN}"))
-        .json(&json!({
-            "embeds": [{"title": "Question of the day · 2026-03-10", "description": "x",
-                        "footer": {"text": "Question of the day #1 · 2026-03-10"}}],
-            "nonce": nonce, "enforce_nonce": true,
-            "allowed_mentions": {"parse": []},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id = post_as_crashed_bot(&fake, Some(&nonce)).await;
     chatter(&fake, OTHER_CHANNEL_ID, 70).await;
     fake.expire_nonces();
     let bot = start(&fake, cfg, options(offset_to("2026-03-10 09:05:00"))).await;
-    let id: u64 = sent["id"].as_str().unwrap().parse().unwrap();
     fake.wait_for(
         |r| r.method == "PUT" && r.path.contains(&format!("/messages/{id}/reactions/")),
         WAIT,
@@ -666,32 +620,10 @@ async fn an_earlier_post_is_found_in_a_busy_channel_after_the_nonce_window() {
 /// with no reaction and no thread yet.
 fn seed_sent_unfinished(cfg: &Config, message_id: u64) -> i64 {
     let store = Store::open(&cfg.storage.path).unwrap();
-    let nonce = format!("q20260310{GUILD_ID:x}");
     seed_schedule(&store, true);
-    let p = store
-        .begin_post(&PostRow {
-            id: 0,
-            guild_id: GUILD_ID,
-            local_date: "2026-03-10".into(),
-            number: 1,
-            question_id: "acid-properties".into(),
-            channel_id: OTHER_CHANNEL_ID,
-            nonce,
-            state: PostState::Pending,
-            message_id: None,
-            thread_id: None,
-            attempts: 1,
-            error: None,
-            created_at: 0,
-            sent_at: None,
-            kind: PostKind::Scheduled,
-            thread_wanted: true,
-            reaction_done: false,
-            opening_done: false,
-            finish: FinishState::Pending,
-            finish_error: None,
-        })
-        .unwrap();
+    let mut intent = intent_of_0310(&format!("q20260310{GUILD_ID:x}"), true);
+    intent.attempts = 1;
+    let p = store.begin_post(&intent).unwrap();
     store.mark_post_sent(p.id, message_id, 1, true).unwrap();
     p.id
 }
@@ -714,19 +646,25 @@ fn seed_schedule(store: &Store, thread: bool) {
         .unwrap();
 }
 
-/// A post of the crashed bot, in the channel, as the test's own request.
-async fn post_as_crashed_bot(fake: &FakeDiscord) -> u64 {
+/// A post of the crashed bot, in the channel, as the test's own request (with the post's
+/// nonce when given, as the bot sends it).
+async fn post_as_crashed_bot(fake: &FakeDiscord, nonce: Option<&str>) -> u64 {
+    let mut body = json!({
+        "embeds": [{"title": "Question of the day · 2026-03-10", "description": "x",
+                    "footer": {"text": "Question of the day #1 · 2026-03-10"}}],
+        "allowed_mentions": {"parse": []},
+    });
+    if let Some(n) = nonce {
+        body["nonce"] = json!(n);
+        body["enforce_nonce"] = json!(true);
+    }
     let sent: Value = reqwest::Client::new()
         .post(format!(
             "{}/api/v10/channels/{OTHER_CHANNEL_ID}/messages",
             fake.api_base()
         ))
         .header("Authorization", format!("Bot {TOKEN}"))
-        .json(&json!({
-            "embeds": [{"title": "Question of the day · 2026-03-10", "description": "x",
-                        "footer": {"text": "Question of the day #1 · 2026-03-10"}}],
-            "allowed_mentions": {"parse": []},
-        }))
+        .json(&body)
         .send()
         .await
         .unwrap()
@@ -750,7 +688,7 @@ fn threads_on(fake: &FakeDiscord, message_id: u64) -> usize {
 async fn a_post_cut_before_its_thread_and_reaction_is_finished_after_a_restart() {
     let (fake, dir) = setup().await;
     let cfg = config(&fake, dir.path());
-    let id = post_as_crashed_bot(&fake).await;
+    let id = post_as_crashed_bot(&fake, None).await;
     let post_id = seed_sent_unfinished(&cfg, id);
     let bot = start(
         &fake,
@@ -799,7 +737,7 @@ async fn a_post_cut_before_its_thread_and_reaction_is_finished_after_a_restart()
 async fn a_refused_thread_is_shown_in_daily_show() {
     let (fake, dir) = setup().await;
     let cfg = config(&fake, dir.path());
-    let id = post_as_crashed_bot(&fake).await;
+    let id = post_as_crashed_bot(&fake, None).await;
     seed_sent_unfinished(&cfg, id);
     fake.fail_next("POST", "/threads", 403, 10);
     let bot = start(

@@ -179,3 +179,93 @@ async fn a_locked_database_gets_a_try_again_in_time() {
     assert!(!is_ephemeral(callback_data(&cb)));
     bot.shutdown().await;
 }
+
+/// Retention: rows past their period are purged by the running bot (at start, then hourly),
+/// and the daily driver's retry map forgets guilds whose schedule is gone.
+#[tokio::test]
+async fn old_rows_are_purged_and_the_retry_map_stays_bounded() {
+    use prepbot::store::{QuestionMessage, Source, Store};
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&fake, dir.path());
+    {
+        let store = Store::open(&cfg.storage.path).unwrap();
+        let old = |id: u64| QuestionMessage {
+            message_id: id,
+            channel_id: CHANNEL_ID,
+            guild_id: Some(GUILD_ID),
+            question_id: "acid-properties".into(),
+        };
+        // Created at the Unix epoch: far past the 180 days a question message is kept.
+        store
+            .record_question_message(&old(1), Source::Ask, 0)
+            .unwrap();
+        assert!(store.claim_reveal(1, 0, 0).unwrap());
+    }
+    // The bot's clock is set 3 s before a full minute, so a post set for that minute is due at
+    // once (the test waits seconds, not up to a minute).
+    let offset = 57 - (real_now_secs() % 60) as i64;
+    let bot = start(
+        &fake,
+        cfg.clone(),
+        options(SignedDuration::from_secs(offset)),
+    )
+    .await;
+    let store = Store::open(&cfg.storage.path).unwrap();
+    eventually("the purge", || {
+        store.question_message(1).unwrap().is_none().then_some(())
+    })
+    .await;
+    // Its reveal went with it: the claim can be taken again.
+    assert!(store.claim_reveal(1, 0, 1).unwrap());
+
+    // A schedule whose posts fail transiently leaves a retry entry ...
+    fake.fail_next(
+        "POST",
+        &format!("/channels/{OTHER_CHANNEL_ID}/messages"),
+        500,
+        1000,
+    );
+    let now = jiff::Timestamp::from_millisecond(bot.app.clock.now_ms()).unwrap();
+    let zone = "UTC";
+    let at = now.checked_add(SignedDuration::from_secs(10)).unwrap();
+    let hhmm = at.strftime("%H:%M").to_string();
+    let set = fake.slash_command(
+        "daily",
+        &["set"],
+        json!({"channel": OTHER_CHANNEL_ID, "time": hhmm, "timezone": zone}),
+        &ADMIN,
+        CHANNEL_ID,
+    );
+    fake.dispatch("INTERACTION_CREATE", set.clone());
+    fake.wait_callback(&set, WAIT).await;
+    bot.app.daily.rearm();
+    // ... once the post is due (seconds away) and fails.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while bot.app.daily.pending_retries() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no retry was recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Turning the schedule off forgets it on the next pass.
+    let off = fake.slash_command("daily", &["off"], json!({}), &ADMIN, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", off.clone());
+    fake.wait_callback(&off, WAIT).await;
+    bot.app.daily.rearm();
+    eventually("the retry entry to go", || {
+        (bot.app.daily.pending_retries() == 0).then_some(())
+    })
+    .await;
+    bot.shutdown().await;
+}
+
+// The test sets the bot's clock relative to real time, which the bot itself may not read.
+#[allow(clippy::disallowed_methods)]
+fn real_now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}

@@ -291,7 +291,8 @@ async fn rest_answers_are_serenity_types() {
             .await
             .unwrap()
             .len(),
-        3
+        4,
+        "two text channels, their category and a voice channel"
     );
 
     let general = ChannelId::new(CHANNEL_ID);
@@ -838,6 +839,77 @@ async fn nonce_and_fault_injection() {
         "Unknown route"
     );
     assert_eq!(fake.count(|r| r.path == "/nope" && r.status == 404), 1);
+}
+
+/// `hold_next`: the create takes effect at once (the message is listed while the answer is
+/// held back), the answer comes after the delay, and a client that gives up meanwhile leaves
+/// the message behind, as a killed process does.
+#[tokio::test]
+async fn a_held_create_is_stored_at_once_and_answered_late() {
+    let fake = FakeDiscord::start().await;
+    let guild = 1_400_000_000_000_000_001;
+    let channel = fake.add_text_channel(guild, "elsewhere-daily");
+    assert_eq!(
+        fake.channel(channel).unwrap()["guild_id"],
+        json!(guild.to_string())
+    );
+    let url = format!("{}/api/v10/channels/{channel}/messages", fake.api_base());
+    let client = reqwest::Client::new();
+    let post = |content: &'static str| {
+        client
+            .post(&url)
+            .header("Authorization", format!("Bot {TOKEN}"))
+            .json(&json!({"content": content, "allowed_mentions": {"parse": []}}))
+            .send()
+    };
+    fake.hold_next("POST", "/messages", Duration::from_millis(600), 2);
+    let started = std::time::Instant::now();
+    let answer = tokio::spawn(post("held"));
+    let stored = tokio::time::timeout(Duration::from_millis(400), async {
+        while fake.messages(channel).is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        stored.is_ok(),
+        "the message was not stored before the answer"
+    );
+    assert!(!answer.is_finished(), "answered before the hold ended");
+    let answer = answer.await.unwrap().unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(600));
+    // Given up on (the client "dies"): the message stays.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), post("abandoned"))
+            .await
+            .is_err()
+    );
+    assert_eq!(fake.messages(channel).len(), 2);
+    let held: Vec<Option<Duration>> = fake.requests().iter().map(|r| r.held).collect();
+    assert_eq!(held, [Some(Duration::from_millis(600)); 2]);
+    // Used up: the next one is answered at once; a cleared hold holds nothing.
+    fake.hold_next("POST", "/messages", Duration::from_secs(5), 10);
+    fake.clear_holds();
+    let quick = tokio::time::timeout(Duration::from_secs(1), post("quick")).await;
+    assert_eq!(quick.unwrap().unwrap().status(), 200);
+    assert_eq!(fake.requests().last().unwrap().held, None);
+    // A thread on a message of another guild belongs to that guild.
+    let id = fake.messages(channel)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thread: Value = client
+        .post(format!("{url}/{id}/threads"))
+        .header("Authorization", format!("Bot {TOKEN}"))
+        .json(&json!({"name": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(thread["guild_id"], json!(guild.to_string()));
 }
 
 // ---- 4. schema validation can fail -------------------------------------------------------------------

@@ -28,7 +28,27 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// component custom ids (≤ 100 chars, shared with a prefix), so 64 leaves room.
 pub const MAX_NAME_CHARS: usize = 64;
 
-const KNOWN_KEYS: [&str; 8] = [
+/// How many key points a question may list, and how long each may be: an interviewer ticks
+/// them off while listening, so they are few and each is one short claim.
+pub const KEY_POINTS: std::ops::RangeInclusive<usize> = 3..=6;
+pub const MAX_KEY_POINT_CHARS: usize = 150;
+
+/// How many follow-up questions a question may list, and how long each may be: they are
+/// asked one at a time and answered in about a minute each.
+pub const FOLLOW_UPS: std::ops::RangeInclusive<usize> = 1..=3;
+pub const MAX_FOLLOW_UP_CHARS: usize = 300;
+
+/// The longest `quiz_answer`, and the longest distractor of a question that has one. Options
+/// written for a quiz are one line each so that all four can be the same length; a paragraph
+/// among one-liners would give itself away.
+pub const MAX_QUIZ_OPTION_CHARS: usize = 150;
+
+/// The fewest distractors a question with a `quiz_answer` may have: a quiz shows three wrong
+/// options, and topping up one-line options with other questions' paragraph answers would
+/// give the right one away.
+pub const MIN_DISTRACTORS_WITH_QUIZ_ANSWER: usize = 3;
+
+const KNOWN_KEYS: [&str; 11] = [
     "id",
     "category",
     "question",
@@ -37,6 +57,9 @@ const KNOWN_KEYS: [&str; 8] = [
     "difficulty",
     "distractors",
     "explanation",
+    "key_points",
+    "follow_ups",
+    "quiz_answer",
 ];
 
 /// One problem in a bank file, at a 1-based line and column (columns count characters).
@@ -61,13 +84,24 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// A question together with where its `id` was written, for cross-file duplicate checks.
+/// A question together with where its `id` was written, for cross-file duplicate checks,
+/// and where the parts that lints point at were written.
 #[derive(Clone, Debug)]
 pub struct Located {
     pub question: Question,
     pub path: PathBuf,
     pub line: usize,
     pub col: usize,
+    pub at: Positions,
+}
+
+/// Where parts of a question were written, as 1-based `(line, col)`; kept by the loader so
+/// that `lint` can point at the offending key rather than only at the question's id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Positions {
+    pub quiz_answer: Option<(usize, usize)>,
+    /// One entry per distractor, in the order of `Question::distractors`.
+    pub distractors: Vec<(usize, usize)>,
 }
 
 /// Maps byte offsets of a text to 1-based line and character columns.
@@ -271,27 +305,13 @@ fn kebab_suggestion(s: &str) -> String {
     }
 }
 
-/// Edit distance, for "did you mean" hints on misspelt keys.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The closest of `candidates` to `word`, when close enough to be a likely typo.
+/// The closest of `candidates` to `word`, when close enough to be a likely typo: at most two
+/// edits, or a third of the candidate's length for long names (edit distance in characters).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word, c), c))
+        .map(|c| (strsim::levenshtein(&word, c), c))
         .filter(|(d, c)| *d <= 2.max(c.chars().count() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -446,30 +466,123 @@ impl Cx<'_> {
             }
         }
 
+        let key_points = match fields.get("key_points") {
+            Some((_, v)) => self.short_texts(
+                v,
+                &label,
+                "key_points",
+                "key point",
+                KEY_POINTS,
+                MAX_KEY_POINT_CHARS,
+            ),
+            None => Vec::new(),
+        };
+        let follow_ups = match fields.get("follow_ups") {
+            Some((_, v)) => self.short_texts(
+                v,
+                &label,
+                "follow_ups",
+                "follow-up",
+                FOLLOW_UPS,
+                MAX_FOLLOW_UP_CHARS,
+            ),
+            None => Vec::new(),
+        };
+
+        // The distractor rules below depend on whether the key is there, not on whether its
+        // value is valid: a typo in the value must not loosen them.
+        let quiz_entry = fields.get("quiz_answer").map(|(_, v)| *v);
+        let quiz_answer = quiz_entry.and_then(|v| {
+            let s = self.text(v, &label, "quiz_answer")?;
+            let n = s.trim().chars().count();
+            if n == 0 {
+                self.error(
+                    v.span().start,
+                    format!(
+                        "`quiz_answer` of {label} is empty; write the correct option or remove \
+                         the key"
+                    ),
+                );
+                return None;
+            }
+            if n > MAX_QUIZ_OPTION_CHARS {
+                self.error(
+                    v.span().start,
+                    format!(
+                        "`quiz_answer` of {label} is {n} characters; a quiz option is one line of \
+                         at most {MAX_QUIZ_OPTION_CHARS} — shorten it by {}",
+                        n - MAX_QUIZ_OPTION_CHARS
+                    ),
+                );
+            }
+            Some(s.trim().to_string())
+        });
+
         let distractors = match fields.get("distractors") {
             Some((_, v)) => self.string_list(v, &label, "distractors"),
             None => Vec::new(),
         };
+        if let Some(qa) = quiz_entry {
+            if distractors.len() < MIN_DISTRACTORS_WITH_QUIZ_ANSWER {
+                let (at, what) = match fields.get("distractors") {
+                    Some((_, v)) => (
+                        v.span().start,
+                        format!(
+                            "only {}",
+                            crate::text::count(distractors.len(), "distractor")
+                        ),
+                    ),
+                    None => (qa.span().start, "no `distractors`".to_string()),
+                };
+                self.error(
+                    at,
+                    format!(
+                        "{label} has a `quiz_answer` but {what}; a quiz shows it among \
+                         {MIN_DISTRACTORS_WITH_QUIZ_ANSWER} wrong options — write at least \
+                         {MIN_DISTRACTORS_WITH_QUIZ_ANSWER}"
+                    ),
+                );
+            }
+        }
+        let quiz_norm = quiz_answer.as_deref().map(normalise);
         let mut seen_d: Vec<String> = Vec::new();
         for (d, at) in &distractors {
             let norm = normalise(d);
+            // Like every other limit: what is shown, without surrounding whitespace.
+            let n = d.trim().chars().count();
             if d.trim().is_empty() {
                 self.error(
                     *at,
                     format!("a distractor of {label} is empty; remove it or write a wrong answer"),
                 );
-            } else if d.chars().count() > limits::EMBED_FIELD_VALUE {
+            } else if quiz_entry.is_some() && n > MAX_QUIZ_OPTION_CHARS {
                 self.error(
                     *at,
                     format!(
-                        "a distractor of {label} is {} characters; quiz choices are shown as embed \
+                        "a distractor of {label} is {n} characters; next to a `quiz_answer` an \
+                         option is one line of at most {MAX_QUIZ_OPTION_CHARS} — shorten it by {}",
+                        n - MAX_QUIZ_OPTION_CHARS
+                    ),
+                );
+            } else if n > limits::EMBED_FIELD_VALUE {
+                self.error(
+                    *at,
+                    format!(
+                        "a distractor of {label} is {n} characters; quiz choices are shown as embed \
                          fields, which Discord limits to {} — shorten it",
-                        d.chars().count(),
                         limits::EMBED_FIELD_VALUE
                     ),
                 );
             } else if answer.as_deref().map(normalise) == Some(norm.clone()) {
                 self.error(*at, format!("a distractor of {label} is the same as its answer; a wrong answer must differ"));
+            } else if quiz_norm.as_ref() == Some(&norm) {
+                self.error(
+                    *at,
+                    format!(
+                        "a distractor of {label} is the same as its `quiz_answer`; a wrong option \
+                         must differ from the right one"
+                    ),
+                );
             } else if seen_d.contains(&norm) {
                 self.error(
                     *at,
@@ -504,6 +617,13 @@ impl Cx<'_> {
             return None;
         }
         let (line, col) = self.lines.locate(id_at);
+        let at = Positions {
+            quiz_answer: quiz_entry.map(|v| self.lines.locate(v.span().start)),
+            distractors: distractors
+                .iter()
+                .map(|(_, at)| self.lines.locate(*at))
+                .collect(),
+        };
         Some(Located {
             question: Question {
                 id: id?,
@@ -517,10 +637,14 @@ impl Cx<'_> {
                     .map(|(d, _)| d.trim().to_string())
                     .collect(),
                 explanation: explanation.map(|e| e.trim().to_string()),
+                key_points,
+                follow_ups,
+                quiz_answer,
             },
             path: self.path.to_path_buf(),
             line,
             col,
+            at,
         })
     }
 
@@ -595,6 +719,58 @@ impl Cx<'_> {
                         type_name(other)
                     ),
                 ),
+            }
+        }
+        out
+    }
+
+    /// A list of short texts (key points, follow-ups): `count` entries, each non-empty and at
+    /// most `max` characters. Returns them trimmed.
+    fn short_texts(
+        &mut self,
+        v: &Spanned<DeValue<'_>>,
+        label: &str,
+        key: &str,
+        noun: &str,
+        count: std::ops::RangeInclusive<usize>,
+        max: usize,
+    ) -> Vec<String> {
+        let items = self.string_list(v, label, key);
+        let DeValue::Array(raw) = v.get_ref() else {
+            // string_list has said what is wrong; a count would only repeat it.
+            return Vec::new();
+        };
+        // Entries of a wrong type count: they were meant as entries, and are reported apart.
+        if !count.contains(&raw.len()) {
+            self.error(
+                v.span().start,
+                format!(
+                    "`{key}` of {label} has {}; write {} to {}",
+                    crate::text::count(raw.len(), noun),
+                    count.start(),
+                    count.end()
+                ),
+            );
+        }
+        let mut out = Vec::new();
+        for (text, at) in items {
+            let n = text.trim().chars().count();
+            if n == 0 {
+                self.error(
+                    at,
+                    format!("a {noun} of {label} is empty; remove it or write one"),
+                );
+            } else if n > max {
+                self.error(
+                    at,
+                    format!(
+                        "a {noun} of {label} is {n} characters; a {noun} may be at most {max} — \
+                         shorten it by {}",
+                        n - max
+                    ),
+                );
+            } else {
+                out.push(text.trim().to_string());
             }
         }
         out

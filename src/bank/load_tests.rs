@@ -418,8 +418,176 @@ fn closest_and_kebab_helpers() {
     assert_eq!(closest("anwser", KNOWN_KEYS), Some("answer"));
     assert_eq!(closest("difficulty", KNOWN_KEYS), Some("difficulty"));
     assert_eq!(closest("xyz", KNOWN_KEYS), None);
+    // Up to a third of a long name may be wrong: three edits in `distractors`.
+    assert_eq!(closest("dstrctrs", KNOWN_KEYS), Some("distractors"));
+    assert_eq!(closest("dstrctr", KNOWN_KEYS), None);
+    // Distance counts characters, not bytes: two accents are two edits.
+    assert_eq!(closest("ánswér", KNOWN_KEYS), Some("answer"));
+    assert_eq!(closest("ANWSER", KNOWN_KEYS), Some("answer"));
     assert!(is_kebab("a-b-9"));
     assert!(!is_kebab("a_b"));
     assert!(!is_kebab("-a"));
     assert!(!is_kebab(""));
+}
+
+/// GOOD with every optional key of a quiz-ready question, from line 9 on.
+fn full() -> String {
+    format!(
+        "{GOOD}key_points = [\"Relational: schema, joins, ACID\", \"Document stores: flexible schema\", \
+         \"Choose by access pattern\"]\n\
+         follow_ups = [\"How would you migrate?\"]\n\
+         quiz_answer = \"Pick by data shape and consistency needs\"\n\
+         distractors = [\"NoSQL is always faster\", \"SQL cannot scale out\", \"They are interchangeable\"]\n\
+         explanation = \"Neither is faster in general.\"\n"
+    )
+}
+
+#[test]
+fn quiz_keys_parse_with_their_positions() {
+    let (qs, d) = parse_text(Path::new("bank.toml"), &full());
+    assert!(d.is_empty(), "{d:#?}");
+    let l = &qs[0];
+    assert_eq!(l.question.key_points.len(), 3);
+    assert_eq!(l.question.key_points[2], "Choose by access pattern");
+    assert_eq!(l.question.follow_ups, ["How would you migrate?"]);
+    assert_eq!(
+        l.question.quiz_answer.as_deref(),
+        Some("Pick by data shape and consistency needs")
+    );
+    assert_eq!(l.question.distractors.len(), 3);
+    assert_eq!(l.at.quiz_answer, Some((11, 15)));
+    assert_eq!(l.at.distractors, [(12, 16), (12, 42), (12, 66)]);
+    // Without them, the new fields are empty.
+    let (qs, _) = parse_text(Path::new("bank.toml"), GOOD);
+    let q = &qs[0].question;
+    assert!(q.key_points.is_empty() && q.follow_ups.is_empty() && q.quiz_answer.is_none());
+    assert_eq!(qs[0].at, Positions::default());
+}
+
+#[test]
+fn key_point_rules() {
+    let with = |v: &str| format!("{GOOD}key_points = {v}\n");
+    let (l, c, m) = one(&with("[\"a\", \"b\"]"));
+    assert_eq!((l, c), (9, 14));
+    assert_eq!(
+        m,
+        "`key_points` of question `sql-vs-nosql` has 2 key points; write 3 to 6"
+    );
+    let (_, _, m) = one(&with("[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\"]"));
+    assert!(m.contains("has 7 key points; write 3 to 6"), "{m}");
+    assert!(diags(&with("[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]")).is_empty());
+
+    let (l, c, m) = one(&with("[\"a\", \" \", \"c\"]"));
+    assert_eq!((l, c), (9, 20));
+    assert_eq!(
+        m,
+        "a key point of question `sql-vs-nosql` is empty; remove it or write one"
+    );
+    let long = "k".repeat(151);
+    let (l, c, m) = one(&with(&format!("[\"a\", \"b\", \"{long}\"]")));
+    assert_eq!((l, c), (9, 25));
+    assert_eq!(
+        m,
+        "a key point of question `sql-vs-nosql` is 151 characters; a key point may be at most \
+         150 — shorten it by 1"
+    );
+    assert!(diags(&with(&format!("[\"a\", \"b\", \"{}\"]", "é".repeat(150)))).is_empty());
+
+    // A wrong type is one problem, not also a count.
+    let (l, c, m) = one(&with("\"a, b, c\""));
+    assert_eq!((l, c), (9, 14));
+    assert!(m.contains("must be an array of strings"), "{m}");
+    let (_, _, m) = one(&with("[\"a\", \"b\", 3]"));
+    assert!(m.contains("must hold only strings"), "{m}");
+}
+
+#[test]
+fn follow_up_rules() {
+    let with = |v: &str| format!("{GOOD}follow_ups = {v}\n");
+    let (l, c, m) = one(&with("[]"));
+    assert_eq!((l, c), (9, 14));
+    assert_eq!(
+        m,
+        "`follow_ups` of question `sql-vs-nosql` has 0 follow-ups; write 1 to 3"
+    );
+    let (_, _, m) = one(&with("[\"a?\", \"b?\", \"c?\", \"d?\"]"));
+    assert!(m.contains("has 4 follow-ups"), "{m}");
+    let (_, _, m) = one(&with(&format!("[\"{}\"]", "f".repeat(301))));
+    assert!(
+        m.contains("a follow-up of question `sql-vs-nosql` is 301 characters"),
+        "{m}"
+    );
+    assert!(diags(&with(&format!("[\"{}\"]", "f".repeat(300)))).is_empty());
+    let (_, _, m) = one(&with("[\"\"]"));
+    assert!(
+        m.contains("a follow-up of question `sql-vs-nosql` is empty"),
+        "{m}"
+    );
+}
+
+#[test]
+fn quiz_answer_rules() {
+    let three = "distractors = [\"d1\", \"d2\", \"d3\"]\n";
+    let with = |qa: &str, ds: &str| format!("{GOOD}quiz_answer = {qa}\n{ds}");
+
+    let (l, c, m) = one(&with(&format!("\"{}\"", "q".repeat(151)), three));
+    assert_eq!((l, c), (9, 15));
+    assert_eq!(
+        m,
+        "`quiz_answer` of question `sql-vs-nosql` is 151 characters; a quiz option is one line \
+         of at most 150 — shorten it by 1"
+    );
+    assert!(diags(&with(&format!("\"{}\"", "q".repeat(150)), three)).is_empty());
+    let (_, _, m) = one(&with("\"  \"", three));
+    assert!(
+        m.contains("`quiz_answer` of question `sql-vs-nosql` is empty"),
+        "{m}"
+    );
+    let (l, c, m) = one(&with("42", three));
+    assert_eq!((l, c), (9, 15));
+    assert_eq!(
+        m,
+        "`quiz_answer` of question `sql-vs-nosql` must be a string, found an integer"
+    );
+
+    // At least three distractors, pointed at the list, or at quiz_answer when there is none.
+    let (l, c, m) = one(&with("\"Right\"", "distractors = [\"d1\", \"d2\"]\n"));
+    assert_eq!((l, c), (10, 15));
+    assert_eq!(
+        m,
+        "question `sql-vs-nosql` has a `quiz_answer` but only 2 distractors; a quiz shows it \
+         among 3 wrong options — write at least 3"
+    );
+    let (l, c, m) = one(&with("\"Right\"", ""));
+    assert_eq!((l, c), (9, 15));
+    assert!(
+        m.contains("has a `quiz_answer` but no `distractors`"),
+        "{m}"
+    );
+    // Even an invalid quiz_answer keeps the distractor rules.
+    let d = diags(&with("42", "distractors = [\"d1\"]\n"));
+    assert_eq!(d.len(), 2, "{d:#?}");
+
+    // Each distractor is one line, and none is the right option in other case or spacing.
+    let long = "d".repeat(151);
+    let (l, c, m) = one(&with(
+        "\"Right\"",
+        &format!("distractors = [\"d1\", \"d2\", \"{long}\"]\n"),
+    ));
+    assert_eq!((l, c), (10, 28));
+    assert!(
+        m.contains(
+            "a distractor of question `sql-vs-nosql` is 151 characters; next to a `quiz_answer`"
+        ),
+        "{m}"
+    );
+    let (l, c, m) = one(&with(
+        "\"Right  answer\"",
+        "distractors = [\"d1\", \" right ANSWER\", \"d3\"]\n",
+    ));
+    assert_eq!((l, c), (10, 22));
+    assert!(m.contains("the same as its `quiz_answer`"), "{m}");
+
+    // Without quiz_answer, distractors keep the old rules: any number, up to 1024 chars.
+    assert!(diags(&format!("{GOOD}distractors = [\"{long}\"]\n")).is_empty());
 }

@@ -1,8 +1,10 @@
-//! The question bank: the model, loading with `path:line:col:` diagnostics, and picking.
+//! The question bank: the model, loading with `path:line:col:` diagnostics, lints, and
+//! picking.
 //!
 //! A [`Bank`] is immutable once loaded; a reload builds a new one and swaps it in only when it
 //! loaded cleanly, so the old bank keeps serving while an author fixes mistakes.
 
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod pick;
@@ -50,6 +52,19 @@ impl Bank {
     /// Loads every file named in `paths`; a directory contributes its `*.toml` files in name
     /// order. Fails with every problem of every file.
     pub fn load(paths: &[PathBuf]) -> Result<Bank, BankError> {
+        let (located, files) = Self::read(paths)?;
+        Ok(Self::from_located(located, files))
+    }
+
+    /// Loads like [`Bank::load`] and lints the bank: for `prepbot check`. The bot itself does
+    /// not lint, so a reload stays fast whatever the bank's size.
+    pub fn check(paths: &[PathBuf]) -> Result<(Bank, lint::Report), BankError> {
+        let (located, files) = Self::read(paths)?;
+        let report = lint::lint(&located);
+        Ok((Self::from_located(located, files), report))
+    }
+
+    fn read(paths: &[PathBuf]) -> Result<(Vec<load::Located>, Vec<PathBuf>), BankError> {
         let mut diagnostics = Vec::new();
         let files = expand_paths(paths, &mut diagnostics);
         let mut located = Vec::new();
@@ -63,10 +78,10 @@ impl Bank {
                 Err(d) => diagnostics.push(d),
             }
         }
-        Self::finish(located, files, diagnostics)
+        Self::validate(located, files, diagnostics)
     }
 
-    /// Builds a bank from in-memory files `(path, text)`; used by tests and `check`.
+    /// Builds a bank from in-memory files `(path, text)`; used by tests.
     pub fn from_texts<'a>(
         files: impl IntoIterator<Item = (&'a Path, &'a str)>,
     ) -> Result<Bank, BankError> {
@@ -79,14 +94,17 @@ impl Bank {
             diagnostics.extend(diags);
             names.push(path.to_path_buf());
         }
-        Self::finish(located, names, diagnostics)
+        let (located, files) = Self::validate(located, names, diagnostics)?;
+        Ok(Self::from_located(located, files))
     }
 
-    fn finish(
+    /// The checks across files (duplicate ids, an empty bank), then every problem or the
+    /// questions.
+    fn validate(
         located: Vec<load::Located>,
         files: Vec<PathBuf>,
         mut diagnostics: Vec<Diagnostic>,
-    ) -> Result<Bank, BankError> {
+    ) -> Result<(Vec<load::Located>, Vec<PathBuf>), BankError> {
         diagnostics.extend(load::check_duplicates(&located));
         if located.is_empty() && diagnostics.is_empty() {
             for f in &files {
@@ -113,10 +131,11 @@ impl Bank {
         if !diagnostics.is_empty() {
             return Err(BankError { diagnostics });
         }
-        Ok(Bank::from_questions(
-            located.into_iter().map(|l| l.question).collect(),
-            files,
-        ))
+        Ok((located, files))
+    }
+
+    fn from_located(located: Vec<load::Located>, files: Vec<PathBuf>) -> Bank {
+        Bank::from_questions(located.into_iter().map(|l| l.question).collect(), files)
     }
 
     /// A bank from questions that are already valid (ids unique).
@@ -191,6 +210,20 @@ impl Bank {
             *out.entry(q.difficulty).or_insert(0) += 1;
         }
         out
+    }
+
+    /// How many questions have each optional field, in the order of the format's docs.
+    pub fn optional_field_counts(&self) -> [(&'static str, usize); 7] {
+        let n = |has: fn(&Question) -> bool| self.questions.iter().filter(|q| has(q)).count();
+        [
+            ("key_points", n(|q| !q.key_points.is_empty())),
+            ("follow_ups", n(|q| !q.follow_ups.is_empty())),
+            ("quiz_answer", n(|q| q.quiz_answer.is_some())),
+            ("distractors", n(|q| !q.distractors.is_empty())),
+            ("explanation", n(|q| q.explanation.is_some())),
+            ("tags", n(|q| !q.tags.is_empty())),
+            ("difficulty", n(|q| q.difficulty.is_some())),
+        ]
     }
 
     /// The questions matching `filter`, in bank order.

@@ -64,10 +64,20 @@ pub struct Question {
     /// Kebab-case tags, possibly empty.
     pub tags: Vec<String>,
     pub difficulty: Option<Difficulty>,
-    /// Wrong answers a quiz may offer next to `answer`, possibly empty.
+    /// Wrong options a quiz may offer next to the correct one (`quiz_answer` when there is
+    /// one, else `answer`), possibly empty.
     pub distractors: Vec<String>,
     /// Shown after a quiz question is closed.
     pub explanation: Option<String>,
+    /// What an interviewer ticks off while listening: 3–6 short claims, most important first;
+    /// empty when the bank has none. Shown under the model answer.
+    pub key_points: Vec<String>,
+    /// Questions an interviewer asks next (1–3), possibly empty; discussion prompts for a
+    /// daily post's thread.
+    pub follow_ups: Vec<String>,
+    /// The correct quiz option: a one-line statement, so it stands among one-line
+    /// distractors without giving itself away by its length, as a paragraph `answer` would.
+    pub quiz_answer: Option<String>,
 }
 
 impl Question {

@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 
+use rand::seq::IndexedRandom;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -117,7 +118,7 @@ impl BagState {
                 fresh.retain(|q| Some(&q.id) != self.last.as_ref());
             }
         }
-        let question = fresh[rng.random_range(0..fresh.len())];
+        let question = *fresh.choose(rng)?;
         self.used.push(question.id.clone());
         self.last = Some(question.id.clone());
         Some(Draw {
@@ -151,6 +152,9 @@ mod tests {
             difficulty: d,
             distractors: vec![],
             explanation: None,
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
         }
     }
 

@@ -535,10 +535,12 @@ pub async fn finish_post(app: &App, post: &PostRow) -> Result<(), Error> {
 fn draw(app: &App, guild_id: u64, filter: &Filter) -> Result<Option<Question>, Error> {
     let bank = app.bank();
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let drawn = app.store.update_bag(&format!("daily:{guild_id}"), |bag| {
-        bag.draw(&bank, filter, &mut rng)
-            .map(|d| d.question.clone())
-    })?;
+    let drawn =
+        app.store
+            .update_bag_at(&format!("daily:{guild_id}"), app.clock.now_ms(), |bag| {
+                bag.draw(&bank, filter, &mut rng)
+                    .map(|d| d.question.clone())
+            })?;
     Ok(drawn)
 }
 

@@ -306,6 +306,9 @@ async fn on_click(
             index,
             choice,
         }) => quiz::on_click(ctx, app, click, (round, index, choice)).await?,
+        None if id.starts_with(super::commands::privacy::FORGET_PREFIX) => {
+            super::commands::privacy::on_click(ctx, app, click).await?;
+        }
         None => {
             // A button of an older version of the bot, or a forged custom id: answer anyway.
             info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod events;
 pub mod quiz;
 pub mod render;
+pub mod retention;
 pub mod tasks;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -83,6 +84,7 @@ pub struct App {
     pub quiz: quiz::Rounds,
     pub daily: daily::Scheduler,
     rng: Mutex<StdRng>,
+    maintenance: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl App {
@@ -109,6 +111,7 @@ impl App {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_os_rng(),
             }),
+            maintenance: Mutex::new(None),
         }
     }
 
@@ -135,6 +138,28 @@ impl App {
         let new = Arc::new(loaded);
         *self.bank.write().unwrap_or_else(|p| p.into_inner()) = new.clone();
         Ok(new)
+    }
+
+    /// Starts the hourly purge, once (READY comes again after a reconnect).
+    pub fn start_maintenance(self: &Arc<Self>) {
+        let mut slot = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(retention::spawn(self.clone()));
+        }
+    }
+
+    /// Stops every background task: the daily scheduler, quiz drivers, the purge.
+    pub fn stop_background(&self) {
+        self.daily.stop();
+        self.quiz.abort_all();
+        if let Some(t) = self
+            .maintenance
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            t.abort();
+        }
     }
 
     /// Runs `f` with the bot's RNG (seeded in tests).
@@ -199,8 +224,7 @@ pub struct Bot {
 impl Bot {
     /// Stops the gateway connection and background tasks, and waits for the client to end.
     pub async fn shutdown(self) {
-        self.app.daily.stop();
-        self.app.quiz.abort_all();
+        self.app.stop_background();
         self.shard_manager.shutdown_all().await;
         match tokio::time::timeout(Duration::from_secs(10), self.task).await {
             Ok(Ok(Ok(()))) => {}
@@ -281,6 +305,7 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
                 .await;
                 quiz::close_interrupted_rounds(&app).await;
                 app.daily.spawn(app.clone(), ready.user.id);
+                app.start_maintenance();
                 Ok(app)
             })
         })
@@ -364,8 +389,7 @@ pub async fn run(config: Config, bank: Bank) -> Result<(), StartError> {
         why = bot.wait() => Err(why),
         _ = shutdown_signal() => {
             info!("shutting down");
-            bot.app.daily.stop();
-            bot.app.quiz.abort_all();
+            bot.app.stop_background();
             shard_manager.shutdown_all().await;
             Ok(())
         }

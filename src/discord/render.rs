@@ -104,12 +104,6 @@ pub fn thread_name(local_date: &str, q: &Question) -> String {
     truncate(&format!("{local_date} · {first_line}"), limits::THREAD_NAME)
 }
 
-/// The first message of a daily post's discussion thread: the question's follow-ups as
-/// prompts. `None` when there is nothing to open with.
-pub fn thread_opening(_q: &Question) -> Option<String> {
-    None
-}
-
 pub fn reveal_custom_id(question_id: &str) -> String {
     custom_id::render(&CustomId::Reveal(question_id.to_string()))
 }
@@ -122,10 +116,22 @@ pub fn reveal_row(question_id: &str) -> CreateActionRow {
         .style(ButtonStyle::Secondary)])
 }
 
-/// The model answer as embeds. The bank guarantees an answer fits one description, but a
-/// bank loaded by older rules or a future limit change must still never be rejected by
-/// Discord, so longer text is split across embeds at line or word breaks.
+const ANSWER_TITLE: &str = "💡 Model answer";
+const KEY_POINTS_TITLE: &str = "Key points";
+const DM_CONTEXT_TITLE: &str = "You asked for the model answer to";
+
+/// The model answer as embeds, followed by the question's key points (a bulleted field) when
+/// it has any. The bank guarantees an answer fits one description, but a bank loaded by older
+/// rules or a future limit change must still never be rejected by Discord, so longer text is
+/// split across embeds at line or word breaks.
 pub fn answer_embeds(q: &Question) -> Vec<CreateEmbed> {
+    answer_embeds_beside(q, 0)
+}
+
+/// [`answer_embeds`] in a message whose other embeds already use `beside` of the
+/// 6000-character total: the key points get what is left, at most one field.
+fn answer_embeds_beside(q: &Question, beside: usize) -> Vec<CreateEmbed> {
+    let key_points = key_points_field(q, beside);
     let parts = split(&q.answer, limits::EMBED_DESCRIPTION);
     let n = parts.len();
     parts
@@ -136,26 +142,74 @@ pub fn answer_embeds(q: &Question) -> Vec<CreateEmbed> {
                 .description(part)
                 .colour(difficulty_colour(q.difficulty));
             if i == 0 {
-                e = e.title("💡 Model answer");
+                e = e.title(ANSWER_TITLE);
             }
             if i + 1 == n {
-                e = e.footer(CreateEmbedFooter::new(format!("Question `{}`", q.id)));
+                if let Some(points) = &key_points {
+                    e = e.field(KEY_POINTS_TITLE, points.clone(), false);
+                }
+                e = e.footer(CreateEmbedFooter::new(answer_footer(q)));
             }
             e
         })
         .collect()
 }
 
+fn answer_footer(q: &Question) -> String {
+    format!("Question `{}`", q.id)
+}
+
+/// The key points as one bulleted field value, shortened to what is left of the message's
+/// 6000 characters after the answer and `beside`, and to a field's 1024. `None` without key
+/// points, or when too little room is left for a readable list.
+fn key_points_field(q: &Question, beside: usize) -> Option<String> {
+    if q.key_points.is_empty() {
+        return None;
+    }
+    let used = beside + answer_text_chars(q) + KEY_POINTS_TITLE.chars().count();
+    let room = limits::EMBED_TOTAL
+        .saturating_sub(used)
+        .min(limits::EMBED_FIELD_VALUE);
+    // Below this a list is an ellipsis and a word; better none than that.
+    if room < 40 {
+        return None;
+    }
+    let list = q
+        .key_points
+        .iter()
+        .map(|p| format!("• {}", p.trim()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(truncate(&list, room))
+}
+
 /// The answer for a DM: the question (shortened to fit) for context, then the answer.
 pub fn dm_answer_embeds(q: &Question, link: &str) -> Vec<CreateEmbed> {
-    let mut embeds = answer_embeds(q);
+    let question = truncate(&q.question, limits::EMBED_FIELD_VALUE);
+    let beside = DM_CONTEXT_TITLE.chars().count() + question.chars().count();
+    let mut embeds = answer_embeds_beside(q, beside);
     let context = CreateEmbed::new()
-        .title("You asked for the model answer to")
-        .description(truncate(&q.question, limits::EMBED_FIELD_VALUE))
+        .title(DM_CONTEXT_TITLE)
+        .description(question)
         .url(link.to_string())
         .colour(difficulty_colour(q.difficulty));
     embeds.insert(0, context);
     embeds
+}
+
+/// The first message of a daily post's discussion thread: the question's follow-ups as
+/// prompts, within a message's 2000 characters; `None` when it has none. Bank text: send it
+/// with [`no_mentions`].
+pub fn thread_opening(q: &Question) -> Option<String> {
+    if q.follow_ups.is_empty() {
+        return None;
+    }
+    let mut text = String::from("**Discuss here.** Questions an interviewer might ask next:");
+    for f in &q.follow_ups {
+        text.push_str("\n• ");
+        text.push_str(f.trim());
+    }
+    Some(truncate(&text, limits::MESSAGE_CONTENT))
 }
 
 /// Characters an embed contributes towards Discord's 6000-character total.
@@ -174,11 +228,18 @@ pub fn embed_chars(e: &serenity::Embed) -> usize {
     n
 }
 
-/// The answer's share of the 6000-character budget when shown in one message.
+/// The answer's share of the 6000-character budget when shown in one message: the answer,
+/// and its key points as [`answer_embeds`] shows them.
 pub fn answer_chars(q: &Question) -> usize {
-    "💡 Model answer".chars().count()
-        + q.answer.chars().count()
-        + format!("Question `{}`", q.id).chars().count()
+    answer_text_chars(q)
+        + key_points_field(q, 0).map_or(0, |points| {
+            KEY_POINTS_TITLE.chars().count() + points.chars().count()
+        })
+}
+
+/// Title, answer and footer: what the answer embeds hold besides the key points.
+fn answer_text_chars(q: &Question) -> usize {
+    ANSWER_TITLE.chars().count() + q.answer.chars().count() + answer_footer(q).chars().count()
 }
 
 /// A link to a message, for DMs and logs.
@@ -203,6 +264,9 @@ mod tests {
             difficulty: None,
             distractors: vec![],
             explanation: None,
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
         }
     }
 
@@ -235,6 +299,109 @@ mod tests {
             let d = v["description"].as_str().unwrap();
             assert!(d.chars().count() <= 4096);
         }
+    }
+
+    /// What an embed counts towards Discord's 6000-character total, from the JSON we send.
+    fn sent_chars(e: &CreateEmbed) -> usize {
+        let v = serde_json::to_value(e).unwrap();
+        let text = |v: &serde_json::Value| v.as_str().map_or(0, |s| s.chars().count());
+        let mut n = text(&v["title"]) + text(&v["description"]) + text(&v["footer"]["text"]);
+        for f in v["fields"].as_array().into_iter().flatten() {
+            n += text(&f["name"]) + text(&f["value"]);
+        }
+        n
+    }
+
+    fn fields(e: &CreateEmbed) -> Vec<(String, String)> {
+        let v = serde_json::to_value(e).unwrap();
+        v["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap().to_string(),
+                    f["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_points_follow_the_answer_as_a_list() {
+        let mut question = q("The answer.");
+        question.key_points = vec!["First".into(), " Second ".into(), "Third".into()];
+        let embeds = answer_embeds(&question);
+        assert_eq!(embeds.len(), 1);
+        let v = serde_json::to_value(&embeds[0]).unwrap();
+        assert_eq!(v["description"], "The answer.");
+        assert_eq!(
+            fields(&embeds[0]),
+            [(
+                "Key points".to_string(),
+                "• First\n• Second\n• Third".to_string()
+            )]
+        );
+        assert_eq!(answer_chars(&question), sent_chars(&embeds[0]));
+        // In a DM, after the context embed.
+        let dm = dm_answer_embeds(&question, "https://discord.com/channels/1/2/3");
+        assert_eq!(dm.len(), 2);
+        assert_eq!(fields(&dm[1]).len(), 1);
+
+        // Without key points, no field.
+        let plain = q("The answer.");
+        assert!(fields(&answer_embeds(&plain)[0]).is_empty());
+        assert_eq!(answer_chars(&plain), sent_chars(&answer_embeds(&plain)[0]));
+    }
+
+    #[test]
+    fn key_points_stay_within_discords_limits() {
+        // Longer than the bank allows, to show rendering holds on its own.
+        let mut question = q(&"a".repeat(4096));
+        question.question = "q".repeat(3000);
+        question.key_points = (0..6).map(|i| format!("{i}").repeat(400)).collect();
+
+        let embeds = answer_embeds(&question);
+        let (_, value) = &fields(embeds.last().unwrap())[0];
+        assert!(
+            value.chars().count() <= limits::EMBED_FIELD_VALUE,
+            "{value}"
+        );
+        assert!(value.ends_with('…'), "shortened visibly");
+        let total: usize = embeds.iter().map(sent_chars).sum();
+        assert!(total <= limits::EMBED_TOTAL, "{total}");
+        assert_eq!(answer_chars(&question), total);
+
+        // The DM's context embed leaves less room: the list gets shorter, the total fits.
+        let dm = dm_answer_embeds(&question, "https://discord.com/channels/1/2/3");
+        let total: usize = dm.iter().map(sent_chars).sum();
+        assert!(total <= limits::EMBED_TOTAL, "{total}");
+        let (_, dm_value) = &fields(dm.last().unwrap())[0];
+        assert!(dm_value.chars().count() < value.chars().count());
+
+        // No room left at all: no field rather than a stub.
+        let dm_context = DM_CONTEXT_TITLE.chars().count() + limits::EMBED_FIELD_VALUE;
+        question.answer = "a".repeat(limits::EMBED_TOTAL - dm_context - 60);
+        let dm = dm_answer_embeds(&question, "https://discord.com/channels/1/2/3");
+        assert!(fields(dm.last().unwrap()).is_empty());
+        let total: usize = dm.iter().map(sent_chars).sum();
+        assert!(total <= limits::EMBED_TOTAL, "{total}");
+    }
+
+    #[test]
+    fn thread_opening_lists_the_follow_ups() {
+        let mut question = q("a");
+        assert_eq!(thread_opening(&question), None);
+        question.follow_ups = vec!["How would you test it?".into(), "What breaks first?".into()];
+        assert_eq!(
+            thread_opening(&question).unwrap(),
+            "**Discuss here.** Questions an interviewer might ask next:\n\
+             • How would you test it?\n• What breaks first?"
+        );
+        question.follow_ups = (0..3).map(|_| "f".repeat(1000)).collect();
+        let long = thread_opening(&question).unwrap();
+        assert!(long.chars().count() <= limits::MESSAGE_CONTENT);
+        assert!(long.ends_with('…'));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Building one multiple-choice quiz item out of a bank question.
 //!
-//! Bank answers are paragraphs, so a quiz question offers the model answer among three
-//! wrong ones. Wrong choices come, in order of preference, from the question's own
-//! `distractors`, from answers of other questions of the same category, and from answers
-//! of questions of other categories. Everything random goes through the caller's RNG, so a
-//! seeded RNG gives the same item every time.
+//! A question written for quizzes has a one-line `quiz_answer` and at least three one-line
+//! `distractors`: its item is the quiz answer among three of them. Any other question falls
+//! back to its model answer (a paragraph) among three wrong ones, which come, in order of
+//! preference, from the question's own `distractors`, from answers of other questions of the
+//! same category, and from answers of questions of other categories. The two are never mixed:
+//! a one-line option among paragraphs would stand out by its length alone. Everything random
+//! goes through the caller's RNG, so a seeded RNG gives the same item every time.
 
 use std::collections::HashSet;
 
@@ -68,8 +70,50 @@ pub fn choice_key(text: &str) -> String {
         .to_lowercase()
 }
 
-/// Builds the quiz item for `q`: its answer among three wrong choices, the correct one at a
-/// uniformly random position.
+/// Builds the quiz item for `q`: the correct option among three wrong ones, the correct one
+/// at a uniformly random position.
+///
+/// With a `quiz_answer` and at least three distractors that differ from it and from each
+/// other (after [`choice_key`] normalisation), the options are the quiz answer and three of
+/// those distractors picked at random. Otherwise see [`build_answer_item`].
+pub fn build_item<R: Rng + ?Sized>(
+    q: &Question,
+    pool: &[Question],
+    rng: &mut R,
+) -> Option<QuizItem> {
+    match quiz_options(q) {
+        Some((correct, distractors)) => {
+            let mut wrong = distractors;
+            // A partial Fisher–Yates: the first three are a uniformly random pick.
+            for i in 0..CHOICES - 1 {
+                let j = rng.random_range(i..wrong.len());
+                wrong.swap(i, j);
+            }
+            wrong.truncate(CHOICES - 1);
+            Some(assemble(q, correct, wrong, rng))
+        }
+        None => build_answer_item(q, pool, rng),
+    }
+}
+
+/// The quiz answer and its usable distractors (distinct, not blank, not the quiz answer),
+/// when there are enough of them for an item.
+fn quiz_options(q: &Question) -> Option<(&str, Vec<&str>)> {
+    let correct = q.quiz_answer.as_deref()?.trim();
+    if correct.is_empty() {
+        return None;
+    }
+    let mut seen: HashSet<String> = HashSet::from([choice_key(correct)]);
+    let distractors: Vec<&str> = q
+        .distractors
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty() && seen.insert(choice_key(d)))
+        .collect();
+    (distractors.len() >= CHOICES - 1).then_some((correct, distractors))
+}
+
+/// The fallback item: `q`'s model answer among three wrong choices.
 ///
 /// Wrong choices: up to three of `q.distractors` picked at random, topped up with the
 /// answers of other questions of `pool` (the whole bank, in bank order), those of `q`'s
@@ -77,7 +121,7 @@ pub fn choice_key(text: &str) -> String {
 /// No two choices are equal after [`choice_key`] normalisation, and none is empty.
 ///
 /// `None` when four distinct choices cannot be found (or `q.answer` is blank).
-pub fn build_item<R: Rng + ?Sized>(
+pub fn build_answer_item<R: Rng + ?Sized>(
     q: &Question,
     pool: &[Question],
     rng: &mut R,
@@ -115,7 +159,17 @@ pub fn build_item<R: Rng + ?Sized>(
     if !full {
         return None;
     }
+    let wrong = wrong.iter().map(String::as_str).collect();
+    Some(assemble(q, correct_text, wrong, rng))
+}
 
+/// The item with `correct` among the three `wrong` choices, in random order.
+fn assemble<R: Rng + ?Sized>(
+    q: &Question,
+    correct_text: &str,
+    mut wrong: Vec<&str>,
+    rng: &mut R,
+) -> QuizItem {
     // Which source a wrong choice came from must not show in its position.
     shuffle(&mut wrong, rng);
     let correct = rng.random_range(0..CHOICES);
@@ -124,11 +178,11 @@ pub fn build_item<R: Rng + ?Sized>(
         if i == correct {
             correct_text.to_string()
         } else {
-            wrong.next().unwrap_or_default()
+            wrong.next().unwrap_or_default().to_string()
         }
     });
 
-    Some(QuizItem {
+    QuizItem {
         question_id: q.id.clone(),
         prompt: q.question.clone(),
         category: q.category.clone(),
@@ -136,7 +190,7 @@ pub fn build_item<R: Rng + ?Sized>(
         choices,
         correct,
         explanation: q.explanation.clone(),
-    })
+    }
 }
 
 /// Visits `items` in uniformly random order (a lazy Fisher–Yates shuffle) until `visit`
@@ -180,6 +234,9 @@ mod tests {
             difficulty: Some(Difficulty::Medium),
             distractors: distractors.iter().map(|d| d.to_string()).collect(),
             explanation: Some(format!("Because {id}.")),
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
         }
     }
 
@@ -460,6 +517,94 @@ mod tests {
             .map(|s| build_item(&target, &pool, &mut rng(s)).unwrap().choices)
             .collect();
         assert!(items.len() > 5, "different seeds give different items");
+    }
+
+    fn with_quiz_answer(mut q: Question, quiz_answer: &str) -> Question {
+        q.quiz_answer = Some(quiz_answer.to_string());
+        q
+    }
+
+    #[test]
+    fn quiz_answer_among_three_of_its_distractors() {
+        let target = with_quiz_answer(
+            q(
+                "t",
+                "tech",
+                "A long model answer, a paragraph.",
+                &["D1", "D2", "D3", "D4", "D5"],
+            ),
+            "  Right.  ",
+        );
+        let mut pool = vec![target.clone()];
+        for i in 0..10 {
+            pool.push(q(&format!("s{i}"), "tech", &format!("Same {i}"), &[]));
+        }
+        let mut used = HashSet::new();
+        let mut positions = [0usize; CHOICES];
+        for seed in 0..400 {
+            let item = build_item(&target, &pool, &mut rng(seed)).unwrap();
+            assert_eq!(
+                item.choices[item.correct], "Right.",
+                "the trimmed quiz answer"
+            );
+            assert_eq!(item.explanation.as_deref(), Some("Because t."));
+            assert_distinct(&item);
+            for w in wrong_choices(&item) {
+                assert!(w.starts_with('D'), "{w:?} is not one of the distractors");
+                used.insert(w);
+            }
+            positions[item.correct] += 1;
+        }
+        assert_eq!(used.len(), 5, "distractors picked at random: {used:?}");
+        assert!(
+            positions.iter().all(|&n| n > 60),
+            "correct option at a random position: {positions:?}"
+        );
+    }
+
+    #[test]
+    fn quiz_answer_with_exactly_three_distractors() {
+        let target = with_quiz_answer(q("t", "tech", "Paragraph.", &["W1", "W2", "W3"]), "Right");
+        for seed in 0..50 {
+            let item = build_item(&target, &[], &mut rng(seed)).unwrap();
+            let mut wrong = wrong_choices(&item);
+            wrong.sort();
+            assert_eq!(wrong, ["W1", "W2", "W3"]);
+            assert_eq!(item.choices[item.correct], "Right");
+        }
+    }
+
+    #[test]
+    fn too_few_usable_distractors_fall_back_to_the_answer() {
+        // Three distractors, but one is the quiz answer in other case and spacing, and one is
+        // blank: two usable ones are not enough, so the item is the model answer's.
+        let target = with_quiz_answer(
+            q(
+                "t",
+                "tech",
+                "The model answer.",
+                &["W1", " RIGHT ", "  ", "W2"],
+            ),
+            "right",
+        );
+        let pool = vec![
+            target.clone(),
+            q("a", "tech", "Same A", &[]),
+            q("b", "tech", "Same B", &[]),
+        ];
+        for seed in 0..50 {
+            let item = build_item(&target, &pool, &mut rng(seed)).unwrap();
+            assert_eq!(item.choices[item.correct], "The model answer.");
+            assert_distinct(&item);
+            // The fallback as before: distractors first, then other answers.
+            let wrong = wrong_choices(&item);
+            assert!(wrong.contains(&"W1".to_string()), "{wrong:?}");
+            assert!(wrong.contains(&"W2".to_string()), "{wrong:?}");
+        }
+        // A blank quiz answer is no quiz answer.
+        let blank = with_quiz_answer(q("b", "tech", "Answer.", &["x", "y", "z"]), " ");
+        let item = build_item(&blank, &[], &mut rng(0)).unwrap();
+        assert_eq!(item.choices[item.correct], "Answer.");
     }
 
     #[test]

@@ -249,6 +249,20 @@ impl Round {
         self.phase == Phase::Finished
     }
 
+    /// Removes everything of `user` from the round: their locked-in answers and their totals,
+    /// as if they had never played ("forget me"). Returns whether there was anything.
+    pub fn forget_player(&mut self, user: UserId) -> bool {
+        let mut found = false;
+        for answers in &mut self.answers {
+            let before = answers.len();
+            answers.retain(|a| a.user != user);
+            found |= answers.len() != before;
+        }
+        let before = self.totals.len();
+        self.totals.retain(|t| t.user != user);
+        found || self.totals.len() != before
+    }
+
     /// Whether [`Round::open_next`] would show another question once nothing is open.
     pub fn has_next(&self) -> bool {
         self.phase != Phase::Finished && self.next < self.items.len()
@@ -1007,6 +1021,25 @@ mod tests {
         assert_eq!(accuracy_percent(1, 8), 13);
         assert_eq!(accuracy_percent(0, 0), 0);
         assert_eq!(accuracy_percent(9, 3), 100, "never above 100");
+    }
+
+    #[test]
+    fn a_forgotten_player_leaves_no_answer_and_no_total() {
+        let mut r = round(2, false);
+        r.open_next(0).unwrap();
+        r.answer(ALICE, 0, 0, 1_000);
+        r.answer(BOB, 0, 0, 1_000);
+        r.close(2_000).unwrap();
+        r.open_next(3_000).unwrap();
+        r.answer(ALICE, 1, 1, 4_000);
+        assert!(r.forget_player(ALICE));
+        assert!(!r.forget_player(ALICE), "nothing left the second time");
+        assert_eq!(r.answered_count(), 0, "the open question forgot her answer");
+        let result = r.close(5_000).unwrap();
+        assert!(result.answered.iter().all(|(u, _)| *u != ALICE));
+        let fin = r.finish();
+        assert!(fin.totals.iter().all(|t| t.user != ALICE));
+        assert!(fin.totals.iter().any(|t| t.user == BOB), "others stay");
     }
 
     #[test]

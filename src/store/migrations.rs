@@ -92,13 +92,30 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE daily_posts ADD COLUMN finish_error TEXT;
     CREATE INDEX daily_posts_unfinished ON daily_posts (finish) WHERE finish = 'pending';
     ",
+    // 3: retention: when each bag was last used, indexes for the purge and for forgetting
+    // a member.
+    super::retention::MIGRATION,
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    apply_until(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations listed before `sql`: a database as the release before it left it.
+#[cfg(test)]
+pub fn apply_before(conn: &mut Connection, sql: &str) -> rusqlite::Result<()> {
+    let n = MIGRATIONS
+        .iter()
+        .position(|m| *m == sql)
+        .expect("a listed migration");
+    apply_until(conn, n)
+}
+
+fn apply_until(conn: &mut Connection, n: usize) -> rusqlite::Result<()> {
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(n).skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -107,7 +124,8 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+/// How many migrations this build knows: a database whose `user_version` is higher was
+/// written by a newer release.
 pub fn count() -> usize {
     MIGRATIONS.len()
 }

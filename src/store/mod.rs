@@ -12,7 +12,10 @@
 //! The statements on the `/ask` and reaction paths go through the connection's prepared
 //! statement cache (`prepare_cached`): compiling the SQL costs more than running it.
 
+mod error;
+mod integrity;
 mod migrations;
+mod retention;
 mod states;
 
 pub use states::{FinishState, PostKind, PostState, RoundStatus, Source};
@@ -24,49 +27,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::bank::BagState;
 
+pub use error::{Refusal, Result, StoreError};
+pub use retention::{Forgotten, Purged, Retention};
 pub use rusqlite::Error as SqlError;
 
-/// A failure of the database. The message names what was being done.
-#[derive(Debug)]
-pub struct StoreError {
-    pub context: &'static str,
-    pub source: rusqlite::Error,
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "database error while {}: {}", self.context, self.source)
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-impl StoreError {
-    /// Another connection holds the database (SQLITE_BUSY / SQLITE_LOCKED): worth a
-    /// "try again" to the member, not an apology.
-    pub fn is_busy(&self) -> bool {
-        matches!(
-            self.source.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
-    }
-}
-
-pub type Result<T> = std::result::Result<T, StoreError>;
-
-trait Context<T> {
-    fn ctx(self, context: &'static str) -> Result<T>;
-}
-
-impl<T> Context<T> for rusqlite::Result<T> {
-    fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|source| StoreError { context, source })
-    }
-}
+use error::Context;
 
 /// A message the bot posted that shows a question.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +129,13 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// How long a statement waits for another process's lock before failing with a busy error
+/// ([`StoreError::is_busy`]). An interaction must be answered within 3 s, and the wait holds
+/// the store's mutex, so every handler queues behind it: 1 s leaves time to answer "busy, try
+/// again". Background work can afford to fail fast: the daily scheduler retries a post whose
+/// intent could not be recorded.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 // SQLite stores integers as i64; Discord ids are u64 below 2^63, so the cast is lossless.
 fn id(v: u64) -> i64 {
     v as i64
@@ -173,36 +145,22 @@ fn uid(v: i64) -> u64 {
 }
 
 impl Store {
-    /// Opens (creating when missing) the database file and applies pending migrations.
+    /// Opens (creating when missing) the database file, refuses it when it is damaged, from a
+    /// newer release or not writable (see `integrity.rs`), and applies pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // A failure here shows up as the open error right after, which names the file.
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                tracing::warn!(dir = %dir.display(), "cannot create the database directory: {e}");
-            }
-        }
-        let conn = Connection::open(path).ctx("opening the database file")?;
-        Self::init(conn)
+        Self::init(Self::connect(path)?, path)
     }
 
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Self::init(Connection::open_in_memory().ctx("opening an in-memory database")?)
+        let conn = Connection::open_in_memory().ctx("opening an in-memory database")?;
+        Self::init(conn, Path::new(":memory:"))
     }
 
-    fn init(mut conn: Connection) -> Result<Store> {
-        // WAL: readers never block the writer, and a crash mid-write loses nothing committed.
-        // NORMAL sync is durable across process crashes (not power loss), which is the
-        // trade-off every chat bot makes.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .ctx("enabling WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .ctx("setting synchronous")?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .ctx("enabling foreign keys")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
+    fn init(mut conn: Connection, path: &Path) -> Result<Store> {
+        conn.busy_timeout(BUSY_TIMEOUT)
             .ctx("setting the busy timeout")?;
-        migrations::apply(&mut conn).ctx("applying schema migrations")?;
+        Self::check_and_migrate(&mut conn, path)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -326,8 +284,14 @@ impl Store {
     // ---- shuffle-bags ----
 
     /// Runs `f` on the bag of `scope` and saves the result, atomically with respect to other
-    /// callers (two `/ask` at once in a channel cannot draw the same question).
-    pub fn update_bag<T>(&self, scope: &str, f: impl FnOnce(&mut BagState) -> T) -> Result<T> {
+    /// callers (two `/ask` at once in a channel cannot draw the same question). `now_ms` is
+    /// when it was last used: per-member bags idle too long are purged.
+    pub fn update_bag_at<T>(
+        &self,
+        scope: &str,
+        now_ms: i64,
+        f: impl FnOnce(&mut BagState) -> T,
+    ) -> Result<T> {
         let conn = self.conn();
         let json: Option<String> = conn
             .prepare_cached("SELECT state FROM bags WHERE scope = ?1")
@@ -341,10 +305,11 @@ impl Store {
         let out = f(&mut bag);
         let json = serde_json::to_string(&bag).unwrap_or_else(|_| "{}".into());
         conn.prepare_cached(
-            "INSERT INTO bags (scope, state) VALUES (?1, ?2)
-             ON CONFLICT(scope) DO UPDATE SET state = excluded.state",
+            "INSERT INTO bags (scope, state, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(scope) DO UPDATE SET
+              state = excluded.state, updated_at = excluded.updated_at",
         )
-        .and_then(|mut s| s.execute(params![scope, json]))
+        .and_then(|mut s| s.execute(params![scope, json, now_ms]))
         .ctx("saving a shuffle-bag")?;
         Ok(out)
     }
@@ -716,10 +681,7 @@ impl Store {
             {
                 Ok(None)
             }
-            Err(e) => Err(StoreError {
-                context: "creating a quiz round",
-                source: e,
-            }),
+            Err(e) => Err(e).ctx("creating a quiz round"),
         }
     }
 

@@ -72,7 +72,7 @@ fn reveal_claims_are_once_per_message_and_user() {
 fn bags_persist_and_update_atomically() {
     let s = store();
     let drawn = s
-        .update_bag("channel:1", |b| {
+        .update_bag_at("channel:1", 0, |b| {
             b.used.push("a".into());
             b.used.len()
         })
@@ -322,4 +322,42 @@ fn one_running_round_per_channel_and_leaderboard() {
     assert_eq!(s.leaderboard(1, 1).unwrap().len(), 1);
     assert!(s.leaderboard(2, 10).unwrap().is_empty());
     assert_eq!(s.round_scores(r1).unwrap()[0].user_id, 7);
+}
+
+/// Another connection holds the write lock for 3 s, Discord's deadline for answering an
+/// interaction. A store write must give up before that with an error the edge can recognise,
+/// not wait the lock out. (Asserted on the outcome, not on a clock: with a busy timeout at or
+/// beyond 3 s the write would succeed.)
+#[test]
+fn a_write_behind_a_long_lock_fails_as_busy_instead_of_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prepbot.db");
+    let s = Store::open(&path).unwrap();
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            let other = Connection::open(&path).unwrap();
+            other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            other.execute_batch("COMMIT").unwrap();
+        }
+    });
+    locked.recv().unwrap();
+    let err = s.claim_reveal(1, 0, 0).unwrap_err();
+    assert!(err.is_busy(), "{err:?}");
+    assert!(err.to_string().contains("claiming a reveal"), "{err}");
+    holder.join().unwrap();
+    assert!(s.claim_reveal(1, 0, 0).unwrap(), "free again once released");
+}
+
+#[test]
+fn only_lock_errors_are_busy() {
+    let not_found: Result<()> = Err(rusqlite::Error::QueryReturnedNoRows).ctx("reading");
+    assert!(!not_found.unwrap_err().is_busy());
+    let garbage = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(garbage.path(), vec![7u8; 4096]).unwrap();
+    let refused = Store::open(garbage.path()).err().unwrap();
+    assert!(!refused.is_busy(), "{refused:?}");
 }

@@ -313,6 +313,9 @@ fn question(rng: &mut StdRng, serial: usize, multiline: bool) -> (Vec<(String, S
         difficulty,
         distractors: distractors.iter().map(|d| d.trim().to_string()).collect(),
         explanation: explanation.map(|e| e.trim().to_string()),
+        key_points: Vec::new(),
+        follow_ups: Vec::new(),
+        quiz_answer: None,
     };
     (fields, q)
 }

@@ -48,6 +48,9 @@ pub struct Recorded {
     /// When the fake's handler got the request (before its body was checked or routed), for
     /// latency measurements such as `benches/ask_latency.rs`.
     pub at: Instant,
+    /// How long the answer was held back after the request took effect (see
+    /// [`FakeDiscord::hold_next`]).
+    pub held: Option<Duration>,
 }
 
 impl Recorded {
@@ -84,6 +87,14 @@ struct Fault {
     path_part: String,
     status: u16,
     retry_after: Option<f64>,
+    remaining: usize,
+}
+
+/// A request that takes effect at once but is answered only after `delay`.
+struct Hold {
+    method: String,
+    path_part: String,
+    delay: Duration,
     remaining: usize,
 }
 
@@ -127,6 +138,7 @@ struct State {
     requests: Vec<Recorded>,
     violations: Vec<Violation>,
     faults: Vec<Fault>,
+    holds: Vec<Hold>,
     closed_dms: HashSet<u64>,
     users: BTreeMap<u64, TestUser>,
     /// Guild channels (incl. the category and threads) and DM channels, by id.
@@ -486,13 +498,31 @@ impl FakeDiscord {
         });
     }
 
-    /// Messages to this user's DM channel get 403 50007 "Cannot send messages to this user".
+    /// Fault: the next `times` requests with this method whose path contains `path_part` take
+    /// effect at once (a create stores its message, a thread opens) but are answered only after
+    /// `delay`. A client that dies meanwhile never learns that its request succeeded: what a
+    /// process killed with a request in flight leaves behind. Holds queue up like `fail_next`.
+    pub fn hold_next(&self, method: &str, path_part: &str, delay: Duration, times: usize) {
+        self.state().holds.push(Hold {
+            method: method.to_uppercase(),
+            path_part: path_part.to_string(),
+            delay,
+            remaining: times,
+        });
+    }
+
+    /// Drops every hold not used up yet: requests are answered at once again.
+    pub fn clear_holds(&self) {
+        self.state().holds.clear();
+    }
+
     /// Ends the nonce window for every nonce used so far, as if Discord's few minutes had
     /// passed: a repeated nonce then creates a new message.
     pub fn expire_nonces(&self) {
         self.state().nonces.clear();
     }
 
+    /// Messages to this user's DM channel get 403 50007 "Cannot send messages to this user".
     pub fn close_dms(&self, user: &TestUser) {
         self.state().closed_dms.insert(user.id);
     }
@@ -507,6 +537,17 @@ impl FakeDiscord {
     /// Makes a user known (guild member list, GET member, DM recipients).
     pub fn add_user(&self, user: TestUser) {
         self.state().users.insert(user.id, user);
+    }
+
+    /// Adds a text channel of another guild (`guild_id`) with a fresh id, and returns the id.
+    /// Tests with many guilds give each its own channel: messages of different guilds must not
+    /// share one.
+    pub fn add_text_channel(&self, guild_id: u64, name: &str) -> u64 {
+        let channel_id = p::snowflake();
+        let mut channel = p::foreign_text_channel(channel_id, guild_id);
+        channel["name"] = json!(name);
+        self.state().channels.insert(channel_id, channel);
+        channel_id
     }
 
     // ---- store -------------------------------------------------------------------------------------
@@ -678,7 +719,7 @@ impl FakeDiscord {
         headers: &HeaderMap,
         body: Value,
         at: Instant,
-    ) -> Reply {
+    ) -> (Reply, Option<Duration>) {
         let mut st = self.state();
         st.check_body(method, path, &body);
         let authorized = headers.get("authorization").and_then(|h| h.to_str().ok())
@@ -692,6 +733,7 @@ impl FakeDiscord {
         } else {
             st.route(method, path, query, &body, &self.gateway_url())
         };
+        let held = st.take_hold(method, path);
         st.requests.push(Recorded {
             method: method.to_string(),
             path: path.to_string(),
@@ -699,10 +741,11 @@ impl FakeDiscord {
             body,
             status: reply.status,
             at,
+            held,
         });
         drop(st);
         self.inner.changed.notify_waiters();
-        reply
+        (reply, held)
     }
 }
 
@@ -749,7 +792,7 @@ async fn rest(
         serde_json::from_slice(&body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
     };
-    let reply = match path.strip_prefix("/api/v10") {
+    let (reply, held) = match path.strip_prefix("/api/v10") {
         Some(rest_path) => fake.handle_rest(method.as_str(), rest_path, &query, &headers, body, at),
         None => {
             // Not under /api/v10: still recorded, so a wrong base URL shows up in the log.
@@ -761,12 +804,17 @@ async fn rest(
                 body,
                 status: 404,
                 at,
+                held: None,
             });
             drop(st);
             fake.inner.changed.notify_waiters();
-            err(404, 0, "Unknown route")
+            (err(404, 0, "Unknown route"), None)
         }
     };
+    // The request has taken effect (and is recorded); only the answer waits.
+    if let Some(delay) = held {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = match reply.body {
         Some(body) => (
             StatusCode::from_u16(reply.status).unwrap(),
@@ -1076,6 +1124,18 @@ impl State {
                 message,
             });
         }
+    }
+
+    fn take_hold(&mut self, method: &str, path: &str) -> Option<Duration> {
+        if path == "/gateway" {
+            return None;
+        }
+        let hold = self
+            .holds
+            .iter_mut()
+            .find(|h| h.remaining > 0 && h.method == method && path.contains(&h.path_part))?;
+        hold.remaining -= 1;
+        Some(hold.delay)
     }
 
     fn take_fault(&mut self, method: &str, path: &str) -> Option<Reply> {
@@ -1565,12 +1625,14 @@ impl State {
             );
         }
         let name = body["name"].as_str().unwrap_or("thread");
-        let thread = p::thread_channel(
+        let mut thread = p::thread_channel(
             message_id,
             channel_id,
             name,
             body["auto_archive_duration"].as_u64().unwrap_or(4320),
         );
+        // A thread belongs to its parent's guild (tests with many guilds add channels).
+        thread["guild_id"] = self.channels[&channel_id]["guild_id"].clone();
         self.channels.insert(message_id, thread.clone());
         ok(thread)
     }

@@ -45,26 +45,46 @@ pub async fn autocomplete_tag(ctx: Context<'_>, partial: &str) -> CreateAutocomp
 
 pub async fn autocomplete_id(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
     let bank = ctx.data().bank();
+    let list = id_choices(&bank, partial)
+        .into_iter()
+        .map(|(name, id)| serenity::AutocompleteChoice::new(name, id))
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(list)
+}
+
+/// Up to 25 `(name, id)` choices for `partial`, matching ids and question text, so typing
+/// "index" finds `database-indexing`. In a bank of hundreds of questions a word matches many
+/// question texts, so ids that start with it come first, then ids that contain it, then the
+/// rest, each in bank order.
+fn id_choices(bank: &Bank, partial: &str) -> Vec<(String, String)> {
     let p = partial.trim().to_lowercase();
-    // Match ids and question text, so typing "index" finds `database-indexing`.
-    let mut hits: Vec<_> = bank
+    let mut hits: Vec<(u8, &crate::bank::Question)> = bank
         .questions()
         .iter()
-        .filter(|q| q.id.contains(&p) || q.question.to_lowercase().contains(&p))
+        .filter_map(|q| {
+            let rank = if q.id.starts_with(&p) {
+                0
+            } else if q.id.contains(&p) {
+                1
+            } else if q.question.to_lowercase().contains(&p) {
+                2
+            } else {
+                return None;
+            };
+            Some((rank, q))
+        })
         .collect();
-    hits.sort_by_key(|q| !q.id.starts_with(&p));
-    let list = hits
-        .into_iter()
+    hits.sort_by_key(|(rank, _)| *rank);
+    hits.into_iter()
         .take(25)
-        .map(|q| {
+        .map(|(_, q)| {
             let name = crate::text::truncate(
                 &format!("{} — {}", q.id, q.question),
                 crate::text::limits::CHOICE_NAME,
             );
-            serenity::AutocompleteChoice::new(name, q.id.clone())
+            (name, q.id.clone())
         })
-        .collect();
-    CreateAutocompleteResponse::new().set_choices(list)
+        .collect()
 }
 
 fn choices(names: Vec<String>) -> CreateAutocompleteResponse {
@@ -158,7 +178,7 @@ pub async fn ask(
         format!("ask:channel:{}", ctx.channel_id())
     };
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let drawn = app.store.update_bag(&scope, |bag| {
+    let drawn = app.store.update_bag_at(&scope, app.clock.now_ms(), |bag| {
         bag.draw(&bank, &filter, &mut rng)
             .map(|d| d.question.clone())
     })?;
@@ -228,4 +248,50 @@ async fn respond_with_message(
         return Ok(None);
     }
     Ok(Some(serde_json::from_value(message.clone())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::Question;
+
+    fn q(id: &str, question: &str) -> Question {
+        Question {
+            id: id.into(),
+            category: "c".into(),
+            question: question.into(),
+            answer: "a".into(),
+            tags: vec![],
+            difficulty: None,
+            distractors: vec![],
+            explanation: None,
+            key_points: vec![],
+            follow_ups: vec![],
+            quiz_answer: None,
+        }
+    }
+
+    #[test]
+    fn id_choices_rank_ids_before_question_text_and_cap_at_25() {
+        let mut qs: Vec<Question> = (0..300)
+            .map(|i| {
+                q(
+                    &format!("q{i}"),
+                    &format!("How does an index help query {i}?"),
+                )
+            })
+            .collect();
+        qs.push(q("database-indexing", "What is an index?"));
+        qs.push(q("index-types", "Which kinds are there?"));
+        let bank = Bank::from_questions(qs, vec![]);
+        let choices = id_choices(&bank, " Index ");
+        assert_eq!(choices.len(), 25);
+        let ids: Vec<&str> = choices.iter().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids[..4], ["index-types", "database-indexing", "q0", "q1"]);
+        assert!(choices
+            .iter()
+            .all(|(name, _)| name.chars().count() <= crate::text::limits::CHOICE_NAME));
+        assert_eq!(choices[0].0, "index-types — Which kinds are there?");
+        assert!(id_choices(&bank, "no-such-thing").is_empty());
+    }
 }

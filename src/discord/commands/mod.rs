@@ -4,6 +4,7 @@
 pub mod ask;
 pub mod bank;
 pub mod daily;
+pub mod privacy;
 pub mod quiz;
 
 use poise::serenity_prelude as serenity;
@@ -20,7 +21,13 @@ pub fn reply(private: bool) -> poise::CreateReply {
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask::ask(), bank::bank(), daily::daily(), quiz::quiz()]
+    vec![
+        ask::ask(),
+        bank::bank(),
+        daily::daily(),
+        quiz::quiz(),
+        privacy::forget_me(),
+    ]
 }
 
 /// The check behind every admin command: Manage Server, from the permissions Discord sent

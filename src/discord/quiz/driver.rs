@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use serde_json::json;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
@@ -25,7 +26,11 @@ use crate::discord::{render, App};
 use crate::quiz::{Asked, Final, QuestionResult};
 use crate::store::{RoundStatus, ScoreRow};
 
-pub(super) async fn drive(app: Arc<App>, live: Arc<Live>) {
+pub(super) async fn drive(
+    app: Arc<App>,
+    live: Arc<Live>,
+    mut controls: mpsc::UnboundedReceiver<Control>,
+) {
     let intermission = Duration::from_secs(u64::from(app.config.quiz.intermission_seconds));
     let mut stopped = false;
     let fin = loop {
@@ -34,7 +39,7 @@ pub(super) async fn drive(app: Arc<App>, live: Arc<Live>) {
             break live.round().finish();
         };
         let message_id = post_question(&app, &live, &asked).await;
-        match run_question(&app, &live, &asked, message_id).await {
+        match run_question(&app, &live, &asked, message_id, &mut controls).await {
             Outcome::Closed(result) => {
                 close_question(&app, &live, &asked, message_id, &result).await;
                 if !live.round().has_next() {
@@ -45,7 +50,7 @@ pub(super) async fn drive(app: Arc<App>, live: Arc<Live>) {
                 // were being posted ends the round before another question shows.
                 let stop = tokio::select! {
                     biased;
-                    c = wait_pause_control(&live) => c == Control::Stop,
+                    c = wait_pause_control(&mut controls) => c == Control::Stop,
                     _ = tokio::time::sleep(intermission) => false,
                 };
                 if stop {
@@ -100,22 +105,25 @@ enum Outcome {
 
 /// Between questions: waits for `/quiz stop`, or a `/quiz skip` given while no question was
 /// open (it ends the pause). A skip aimed at a question that has closed meanwhile is dropped.
-async fn wait_pause_control(live: &Live) -> Control {
+async fn wait_pause_control(controls: &mut mpsc::UnboundedReceiver<Control>) -> Control {
     loop {
-        live.wake.notified().await;
-        let c = live
-            .control
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        match c {
+        match controls.recv().await {
             Some(c @ (Control::Stop | Control::Skip(None))) => return c,
-            Some(Control::Skip(Some(_))) | None => {}
+            Some(Control::Skip(Some(_))) => {}
+            // Every sender is gone (cannot happen while the round is registered): no control
+            // will come, so the pause simply runs out.
+            None => std::future::pending::<()>().await,
         }
     }
 }
 
-async fn run_question(app: &App, live: &Live, asked: &Asked, message_id: Option<u64>) -> Outcome {
+async fn run_question(
+    app: &App,
+    live: &Live,
+    asked: &Asked,
+    message_id: Option<u64>,
+    controls: &mut mpsc::UnboundedReceiver<Control>,
+) -> Outcome {
     let deadline = live.started + Duration::from_millis(asked.deadline);
     let mut next_count_edit = Instant::now();
     let mut shown_count = 0usize;
@@ -128,19 +136,17 @@ async fn run_question(app: &App, live: &Live, asked: &Asked, message_id: Option<
                     return Outcome::Closed(r);
                 }
             }
-            _ = live.wake.notified() => {
-                let control = live.control.lock().unwrap_or_else(|p| p.into_inner()).take();
-                match control {
-                    Some(Control::Stop) => return Outcome::Stopped(live.round().stop(live.now())),
-                    Some(Control::Skip(Some(index))) if index == asked.index => {
-                        if let Some(r) = live.round().close(live.now()) {
-                            return Outcome::Closed(r);
-                        }
+            Some(control) = controls.recv() => match control {
+                Control::Stop => return Outcome::Stopped(live.round().stop(live.now())),
+                Control::Skip(Some(index)) if index == asked.index => {
+                    if let Some(r) = live.round().close(live.now()) {
+                        return Outcome::Closed(r);
                     }
-                    // A skip meant for an earlier question or for the pause before this one.
-                    Some(Control::Skip(_)) | None => {}
                 }
-                // A click may have woken us together with a control (one wake for both).
+                // A skip meant for an earlier question or for the pause before this one.
+                Control::Skip(_) => {}
+            },
+            _ = live.wake.notified() => {
                 let early = {
                     let mut round = live.round();
                     if round.should_close_early() { round.close(live.now()) } else { None }

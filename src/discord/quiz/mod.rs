@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::seq::SliceRandom;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use super::tasks::spawn_guarded;
@@ -45,8 +45,10 @@ pub struct Live {
     pub starter_id: u64,
     round: Mutex<Round>,
     started: Instant,
+    /// Wakes the driver on a click (early close, the "N answered" count).
     wake: Notify,
-    control: Mutex<Option<Control>>,
+    /// `/quiz skip` and `/quiz stop`, in the order they were given, to the driver.
+    controls: mpsc::UnboundedSender<Control>,
     answers_changed: AtomicBool,
 }
 
@@ -105,15 +107,29 @@ impl Rounds {
         }
     }
 
-    /// Asks a round to skip its open question or stop. A pending stop is never replaced.
+    /// Removes a member from every running round ("forget me"); returns in how many they
+    /// played.
+    pub fn forget_player(&self, user: u64) -> usize {
+        let live: Vec<Arc<Live>> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        live.iter()
+            .filter(|l| l.round().forget_player(user))
+            .count()
+    }
+
+    /// Asks a round to skip its open question or stop. Controls queue up in order, so a stop
+    /// is never lost behind a skip.
     fn control(&self, live: &Live, c: Control) {
-        {
-            let mut slot = live.control.lock().unwrap_or_else(|p| p.into_inner());
-            if *slot != Some(Control::Stop) {
-                *slot = Some(c);
-            }
+        // The driver ends (and drops the receiver) only once the round is over; a control
+        // that arrives after that has nothing left to act on.
+        if live.controls.send(c).is_err() {
+            tracing::debug!(round = live.round_id, "control for a round that has ended");
         }
-        live.wake.notify_one();
     }
 
     /// Reveals the open question now, or ends the pause between questions. Returns whether
@@ -142,7 +158,7 @@ pub fn pick_items<R: rand::Rng>(
     rng: &mut R,
 ) -> Result<Vec<QuizItem>, crate::store::StoreError> {
     let scope = format!("quiz:channel:{channel_id}");
-    app.store.update_bag(&scope, |bag| {
+    app.store.update_bag_at(&scope, app.clock.now_ms(), |bag| {
         let used: HashSet<&str> = bag.used.iter().map(String::as_str).collect();
         let (mut fresh, mut seen): (Vec<_>, Vec<_>) = bank
             .matching(filter)
@@ -179,6 +195,7 @@ pub fn spawn_round(
     items: Vec<QuizItem>,
     settings: RoundSettings,
 ) -> Arc<Live> {
+    let (controls, control_rx) = mpsc::unbounded_channel();
     let live = Arc::new(Live {
         round_id,
         guild_id,
@@ -187,7 +204,7 @@ pub fn spawn_round(
         round: Mutex::new(Round::new(items, settings)),
         started: Instant::now(),
         wake: Notify::new(),
-        control: Mutex::new(None),
+        controls,
         answers_changed: AtomicBool::new(false),
     });
     app.quiz
@@ -195,7 +212,10 @@ pub fn spawn_round(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(round_id, live.clone());
-    let task = spawn_guarded("a quiz round", driver::drive(app.clone(), live.clone()));
+    let task = spawn_guarded(
+        "a quiz round",
+        driver::drive(app.clone(), live.clone(), control_rx),
+    );
     let mut tasks = app.quiz.tasks.lock().unwrap_or_else(|p| p.into_inner());
     tasks.retain(|t| !t.is_finished());
     tasks.push(task);

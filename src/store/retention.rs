@@ -1,0 +1,218 @@
+//! Retention: what the store forgets, and when.
+//!
+//! Without a purge, three tables grow with every use for as long as the bot runs: which
+//! message showed which question (and its reveals), each member's private shuffle-bag, and the
+//! daily posts. [`Store::purge`] deletes what is past its [`Retention`] period; the edge calls
+//! it hourly. Quiz rounds and scores are kept: the all-time leaderboard is made of them.
+//! [`Store::delete_member`] answers a "forget me" request.
+//!
+//! Every purge statement finds its rows through an index (a test reads the query plans), so
+//! the hourly purge costs the rows it deletes, not the size of the tables.
+
+use std::time::Duration;
+
+use rusqlite::params;
+use tracing::info;
+
+use super::{id, Context, Result, Store};
+
+/// The schema this module needs, appended to the list in `migrations.rs` after every
+/// migration it depends on (the daily posts' columns included).
+pub(super) const MIGRATION: &str = "
+    -- When each shuffle-bag was last drawn from: idle per-member bags are purged.
+    ALTER TABLE bags ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+    -- Bags saved before this column count as used at the upgrade; 0 would make the first
+    -- purge empty every member's bag at once.
+    UPDATE bags SET updated_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+    CREATE INDEX bags_updated_at ON bags (updated_at);
+    CREATE INDEX question_messages_created_at ON question_messages (created_at);
+    CREATE INDEX daily_posts_created_at ON daily_posts (created_at);
+    -- The purge keeps each guild's highest-numbered post (next_post_number reads it too).
+    CREATE INDEX daily_posts_guild_number ON daily_posts (guild_id, number);
+    -- Forgetting a member: their reveals and scores by user.
+    CREATE INDEX reveals_user ON reveals (user_id);
+    CREATE INDEX quiz_scores_user ON quiz_scores (user_id);
+";
+
+const DAY: u64 = 86_400;
+
+/// How long the store keeps what grows with use. Rows older than their period are deleted by
+/// [`Store::purge`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Question messages, counted from when they were posted, and with each its reveals. A
+    /// reaction on an older message no longer reveals the answer. Default 180 days.
+    pub question_messages: Duration,
+    /// Per-member shuffle-bags (`…:user:<id>` scopes, e.g. private `/ask`, and `practice:`
+    /// scopes), counted from the last draw; the member's next draw starts a fresh cycle.
+    /// Channel, quiz and daily bags are shared and kept. Default 90 days.
+    pub member_bags: Duration,
+    /// Settled (sent or failed) daily posts, counted from the intent. Each guild's latest
+    /// settled scheduled post is kept (the scheduler's "last posted date" is read from it), and
+    /// its highest-numbered post (the numbering continues from it); pending posts are never
+    /// purged. Default 400 days: a year of posts, and "a year ago" stays answerable.
+    pub daily_posts: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            question_messages: Duration::from_secs(180 * DAY),
+            member_bags: Duration::from_secs(90 * DAY),
+            daily_posts: Duration::from_secs(400 * DAY),
+        }
+    }
+}
+
+/// Rows deleted by one [`Store::purge`], per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub question_messages: usize,
+    pub reveals: usize,
+    pub member_bags: usize,
+    pub daily_posts: usize,
+}
+
+impl Purged {
+    pub fn total(&self) -> usize {
+        self.question_messages + self.reveals + self.member_bags + self.daily_posts
+    }
+}
+
+/// Rows deleted by [`Store::delete_member`], per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    pub reveals: usize,
+    pub member_bags: usize,
+    pub quiz_scores: usize,
+    /// Rounds the member started: kept for the others' scores, with the starter cleared.
+    pub rounds_started: usize,
+}
+
+impl Forgotten {
+    pub fn total(&self) -> usize {
+        self.reveals + self.member_bags + self.quiz_scores + self.rounds_started
+    }
+}
+
+// Each purge statement takes its cutoff (Unix ms) as ?1; rows strictly older go.
+
+/// Reveals go with their question message, however recent the reveal itself.
+const PURGE_REVEALS: &str = "DELETE FROM reveals WHERE message_id IN
+    (SELECT message_id FROM question_messages WHERE created_at < ?1)";
+
+const PURGE_QUESTION_MESSAGES: &str = "DELETE FROM question_messages WHERE created_at < ?1";
+
+/// Per-member scopes end in `:user:<id>`; `practice:` scopes are per-member by design.
+const PURGE_MEMBER_BAGS: &str = "DELETE FROM bags WHERE updated_at < ?1
+    AND (scope GLOB '*:user:*' OR scope GLOB 'practice:*')";
+
+/// A settled post goes unless it is its guild's latest settled scheduled post or its
+/// highest-numbered one (see [`Retention::daily_posts`]).
+const PURGE_DAILY_POSTS: &str = "DELETE FROM daily_posts AS p
+    WHERE p.created_at < ?1 AND p.state IN ('sent', 'failed')
+    AND EXISTS (SELECT 1 FROM daily_posts AS n
+                WHERE n.guild_id = p.guild_id AND n.number > p.number)
+    AND (p.kind != 'scheduled'
+         OR EXISTS (SELECT 1 FROM daily_posts AS l
+                    WHERE l.guild_id = p.guild_id AND l.kind = 'scheduled'
+                    AND l.local_date > p.local_date AND l.state IN ('sent', 'failed')))";
+
+#[cfg(test)]
+const PURGE: [(&str, &str); 4] = [
+    ("reveals", PURGE_REVEALS),
+    ("question messages", PURGE_QUESTION_MESSAGES),
+    ("member bags", PURGE_MEMBER_BAGS),
+    ("daily posts", PURGE_DAILY_POSTS),
+];
+
+/// `now_ms - period`, saturating: a period longer than the clock purges nothing.
+fn cutoff(now_ms: i64, period: Duration) -> i64 {
+    now_ms.saturating_sub(i64::try_from(period.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Store {
+    /// Deletes what is past its retention period at `now_ms`, in one transaction, and returns
+    /// how many rows went from each table.
+    pub fn purge(&self, now_ms: i64, keep: &Retention) -> Result<Purged> {
+        let messages = cutoff(now_ms, keep.question_messages);
+        let mut conn = self.conn();
+        let tx = conn.transaction().ctx("starting a purge")?;
+        // The reveals first: they are found through the messages deleted next.
+        let reveals = tx
+            .execute(PURGE_REVEALS, [messages])
+            .ctx("purging old reveals")?;
+        let purged = Purged {
+            reveals,
+            question_messages: tx
+                .execute(PURGE_QUESTION_MESSAGES, [messages])
+                .ctx("purging old question messages")?,
+            member_bags: tx
+                .execute(PURGE_MEMBER_BAGS, [cutoff(now_ms, keep.member_bags)])
+                .ctx("purging idle member bags")?,
+            daily_posts: tx
+                .execute(PURGE_DAILY_POSTS, [cutoff(now_ms, keep.daily_posts)])
+                .ctx("purging old daily posts")?,
+        };
+        tx.commit().ctx("committing a purge")?;
+        if purged.total() > 0 {
+            info!(
+                question_messages = purged.question_messages,
+                reveals = purged.reveals,
+                member_bags = purged.member_bags,
+                daily_posts = purged.daily_posts,
+                "purged rows past their retention period"
+            );
+        }
+        Ok(purged)
+    }
+
+    /// Forgets a member: their reveals, their per-member bags, and their quiz scores (the
+    /// other players' scores in the same rounds stay). User id 0 marks a reveal shown to
+    /// everyone and is nobody's: it deletes nothing.
+    ///
+    /// The bags are matched by the end of their scope, which no index serves; a scan of the
+    /// bags for a rare request is cheaper than an index every draw would maintain.
+    pub fn delete_member(&self, user_id: u64) -> Result<Forgotten> {
+        if user_id == 0 {
+            return Ok(Forgotten::default());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction().ctx("forgetting a member")?;
+        let gone = Forgotten {
+            reveals: tx
+                .execute("DELETE FROM reveals WHERE user_id = ?1", [id(user_id)])
+                .ctx("forgetting a member's reveals")?,
+            member_bags: tx
+                .execute(
+                    "DELETE FROM bags WHERE scope GLOB ?1",
+                    params![format!("*:user:{user_id}")],
+                )
+                .ctx("forgetting a member's shuffle-bags")?,
+            quiz_scores: tx
+                .execute("DELETE FROM quiz_scores WHERE user_id = ?1", [id(user_id)])
+                .ctx("forgetting a member's quiz scores")?,
+            // 0 is nobody: the round and the other players' scores stay.
+            rounds_started: tx
+                .execute(
+                    "UPDATE quiz_rounds SET starter_id = 0 WHERE starter_id = ?1",
+                    [id(user_id)],
+                )
+                .ctx("forgetting who started quiz rounds")?,
+        };
+        tx.commit().ctx("forgetting a member")?;
+        // Counts only: the log of a "forget me" request should not keep who asked.
+        info!(
+            reveals = gone.reveals,
+            member_bags = gone.member_bags,
+            quiz_scores = gone.quiz_scores,
+            rounds_started = gone.rounds_started,
+            "forgot a member"
+        );
+        Ok(gone)
+    }
+}
+
+#[cfg(test)]
+#[path = "retention_tests.rs"]
+mod tests;
