@@ -385,7 +385,7 @@ enum IdInput {
 
 #[rustfmt::skip]
 const ID_TOKENS: &[&str] = &[
-    "quiz:", "reveal:", "quiz", "reveal", ":", "::", "0", "1", "7", "9", "-", "+", "00", " ",
+    "quiz:", "reveal:", "forget:", "quiz", "reveal", "yes", "no", ":", "::", "0", "1", "7", "9", "-", "+", "00", " ",
     "\t", "\n", "\u{0}", "é", "٣", "１", "sql-vs-nosql", "9223372036854775807",
     "9223372036854775808", "-9223372036854775808", "18446744073709551615",
     "18446744073709551616",
@@ -421,6 +421,16 @@ fn interesting_usize(rng: &mut StdRng) -> usize {
 }
 
 fn any_custom_id(rng: &mut StdRng) -> CustomId {
+    if rng.random_bool(0.2) {
+        // A user id is a snowflake, never 0.
+        let user = *[1, 42, u64::MAX, rng.random::<u64>().max(1)]
+            .choose(rng)
+            .expect("values");
+        return CustomId::Forget {
+            user,
+            confirmed: rng.random_bool(0.5),
+        };
+    }
     if rng.random_bool(0.4) {
         // A bank id, or any non-empty text without `:`.
         let id = if rng.random_bool(0.5) {

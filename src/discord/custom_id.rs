@@ -15,6 +15,9 @@ pub const REVEAL_PREFIX: &str = "reveal:";
 /// Prefix of a quiz A–D button: `quiz:{round}:{question index}:{choice}`.
 pub const QUIZ_PREFIX: &str = "quiz:";
 
+/// Prefix of the /forget-me confirmation buttons: `forget:{user}:{yes|no}`.
+pub const FORGET_PREFIX: &str = "forget:";
+
 /// What a button of ours does, as its custom id says.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CustomId {
@@ -26,6 +29,8 @@ pub enum CustomId {
         index: usize,
         choice: usize,
     },
+    /// Deletes (`confirmed`) or keeps the data of member `user`, who asked with /forget-me.
+    Forget { user: u64, confirmed: bool },
 }
 
 /// Reads a custom id written by [`render`]; `None` for anything else (a button of an older
@@ -35,6 +40,17 @@ pub fn parse(s: &str) -> Option<CustomId> {
         // Bank ids are kebab-case: never empty, never a `:` (that would be an extra part).
         let ok = !question_id.is_empty() && !question_id.contains(':');
         return ok.then(|| CustomId::Reveal(question_id.to_string()));
+    }
+    if let Some(rest) = s.strip_prefix(FORGET_PREFIX) {
+        let (user, answer) = rest.split_once(':')?;
+        // A user id is a snowflake, never 0.
+        let user = canonical(user).filter(|&u: &u64| u > 0)?;
+        let confirmed = match answer {
+            "yes" => true,
+            "no" => false,
+            _ => return None,
+        };
+        return Some(CustomId::Forget { user, confirmed });
     }
     let mut parts = s.strip_prefix(QUIZ_PREFIX)?.split(':');
     let round = canonical(parts.next()?)?;
@@ -47,8 +63,8 @@ pub fn parse(s: &str) -> Option<CustomId> {
     })
 }
 
-/// The custom id of a button. A `Reveal` takes a bank id (kebab-case, so without `:`); any
-/// other text would give an id that [`parse`] refuses.
+/// The custom id of a button. A `Reveal` takes a bank id (kebab-case, so without `:`) and a
+/// `Forget` a user id (never 0); any other value would give an id that [`parse`] refuses.
 pub fn render(id: &CustomId) -> String {
     match id {
         CustomId::Reveal(question_id) => format!("{REVEAL_PREFIX}{question_id}"),
@@ -57,6 +73,12 @@ pub fn render(id: &CustomId) -> String {
             index,
             choice,
         } => format!("{QUIZ_PREFIX}{round}:{index}:{choice}"),
+        CustomId::Forget { user, confirmed } => {
+            format!(
+                "{FORGET_PREFIX}{user}:{}",
+                if *confirmed { "yes" } else { "no" }
+            )
+        }
     }
 }
 
@@ -86,12 +108,25 @@ mod tests {
             quiz(42, 3, 1),
             quiz(0, 0, 0),
             quiz(i64::MIN, usize::MAX, usize::MAX),
+            CustomId::Forget {
+                user: 42,
+                confirmed: true,
+            },
+            CustomId::Forget {
+                user: u64::MAX,
+                confirmed: false,
+            },
         ] {
             let s = render(&id);
             assert_eq!(parse(&s), Some(id), "{s}");
         }
         assert_eq!(render(&quiz(42, 3, 1)), "quiz:42:3:1");
         assert_eq!(render(&CustomId::Reveal("a".into())), "reveal:a");
+        let forget = CustomId::Forget {
+            user: 42,
+            confirmed: false,
+        };
+        assert_eq!(render(&forget), "forget:42:no");
     }
 
     #[test]
@@ -115,6 +150,14 @@ mod tests {
             "reveal:a:b",
             "reveal:a:",
             "reveal",
+            "forget:42",
+            "forget:0:yes",
+            "forget:x:yes",
+            "forget:042:yes",
+            "forget:42:maybe",
+            "forget:42:Yes",
+            "forget:42:yes:",
+            "forget:42:no:x",
             "poll:7:yes",
         ] {
             assert_eq!(parse(s), None, "{s:?}");

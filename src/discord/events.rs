@@ -306,8 +306,8 @@ async fn on_click(
             index,
             choice,
         }) => quiz::on_click(ctx, app, click, (round, index, choice)).await?,
-        None if id.starts_with(super::commands::privacy::FORGET_PREFIX) => {
-            super::commands::privacy::on_click(ctx, app, click).await?;
+        Some(CustomId::Forget { user, confirmed }) => {
+            super::commands::privacy::on_click(ctx, app, click, (user, confirmed)).await?;
         }
         None => {
             // A button of an older version of the bot, or a forged custom id: answer anyway.
