@@ -25,7 +25,11 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use engine::{assert_inside, corpus, run, Bytes, Mutator};
-use prepbot::bank::load::{self, is_kebab, MAX_NAME_CHARS};
+use prepbot::bank::lint;
+use prepbot::bank::load::{
+    self, is_kebab, FOLLOW_UPS, KEY_POINTS, MAX_FOLLOW_UP_CHARS, MAX_KEY_POINT_CHARS,
+    MAX_NAME_CHARS, MAX_QUIZ_OPTION_CHARS, MIN_DISTRACTORS_WITH_QUIZ_ANSWER,
+};
 use prepbot::bank::{Bank, Diagnostic};
 use prepbot::config::{is_valid_emoji, Config};
 use prepbot::discord::custom_id::{self, CustomId};
@@ -113,6 +117,9 @@ fn toml_values() -> Vec<String> {
     // One over each length limit.
     for n in [
         MAX_NAME_CHARS + 1,
+        MAX_KEY_POINT_CHARS + 1,
+        MAX_QUIZ_OPTION_CHARS + 1,
+        MAX_FOLLOW_UP_CHARS + 1,
         limits::EMBED_FIELD_VALUE + 1,
         limits::EMBED_DESCRIPTION + 1,
     ] {
@@ -126,6 +133,7 @@ fn toml_values() -> Vec<String> {
 #[rustfmt::skip]
 const TOML_KEYS: &[&str] = &[
     "id", "category", "question", "answer", "tags", "difficulty", "distractors", "explanation",
+    "key_points", "follow_ups", "quiz_answer", "key_point",
     "idd", "Id", "\"id\"", "'id'", "tag", "difficulity", "question.id", "a.b", "\"\"", "token",
     "api_base", "guild_id", "paths", "path", "emoji", "mode", "max_late_hours", "min_seconds",
     "intermission_seconds", "discord.token", "reveal.emoji", "quiz.min_seconds",
@@ -235,7 +243,21 @@ fn check_bank(files: &[(PathBuf, Bytes)]) {
         return;
     }
     match Bank::from_texts(texts.iter().map(|(p, t)| (p.as_path(), t.as_str()))) {
-        Ok(bank) => check_loaded(&bank),
+        Ok(bank) => {
+            check_loaded(&bank);
+            // `prepbot check` lints what loads: its warnings point into the files too.
+            let located: Vec<load::Located> = texts
+                .iter()
+                .flat_map(|(p, t)| load::parse_text(p, t).0)
+                .collect();
+            for w in lint::lint(&located).warnings {
+                let (_, text) = texts
+                    .iter()
+                    .find(|(p, _)| *p == w.path)
+                    .unwrap_or_else(|| panic!("a warning for no file given: {w}"));
+                assert_diagnostic(&w, text);
+            }
+        }
         Err(e) => {
             assert!(!e.diagnostics.is_empty());
             for d in &e.diagnostics {
@@ -270,6 +292,24 @@ fn check_loaded(bank: &Bank) {
         }
         for d in q.distractors.iter().chain(&q.explanation) {
             assert!(!d.is_empty() && d.chars().count() <= limits::EMBED_FIELD_VALUE);
+        }
+        for (list, count, max) in [
+            (&q.key_points, KEY_POINTS, MAX_KEY_POINT_CHARS),
+            (&q.follow_ups, FOLLOW_UPS, MAX_FOLLOW_UP_CHARS),
+        ] {
+            assert!(list.is_empty() || count.contains(&list.len()), "{q:?}");
+            assert!(list
+                .iter()
+                .all(|t| !t.is_empty() && t.chars().count() <= max));
+        }
+        if let Some(qa) = &q.quiz_answer {
+            assert!(!qa.is_empty() && qa.chars().count() <= MAX_QUIZ_OPTION_CHARS);
+            assert!(
+                q.distractors.len() >= MIN_DISTRACTORS_WITH_QUIZ_ANSWER,
+                "{q:?}"
+            );
+            let short = |d: &String| d.chars().count() <= MAX_QUIZ_OPTION_CHARS;
+            assert!(q.distractors.iter().all(short), "{q:?}");
         }
     }
     assert!(!bank.summary().is_empty());

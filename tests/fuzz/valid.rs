@@ -10,7 +10,10 @@ use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 
-use prepbot::bank::load::normalise;
+use prepbot::bank::load::{
+    normalise, FOLLOW_UPS, KEY_POINTS, MAX_FOLLOW_UP_CHARS, MAX_KEY_POINT_CHARS,
+    MAX_QUIZ_OPTION_CHARS, MIN_DISTRACTORS_WITH_QUIZ_ANSWER,
+};
 use prepbot::bank::{Difficulty, Question};
 use prepbot::config::{Config, RevealMode, Secret};
 use prepbot::text::limits;
@@ -35,6 +38,16 @@ pub fn text(rng: &mut StdRng, max_pieces: usize) -> String {
         s.push('x');
     }
     s
+}
+
+/// Short free text, now and then exactly `max` characters (without surrounding whitespace),
+/// the longest a limit allows.
+fn at_most(rng: &mut StdRng, max: usize) -> String {
+    if rng.random_bool(0.02) {
+        format!(" {} ", "m".repeat(max))
+    } else {
+        text(rng, 4)
+    }
 }
 
 /// Lowercase kebab-case: one to three words of `a-z0-9`.
@@ -240,16 +253,41 @@ fn question(rng: &mut StdRng, serial: usize, multiline: bool) -> (Vec<(String, S
     .choose(rng)
     .copied()
     .flatten();
+    // Key points and follow-ups: absent, or within their count and length limits.
+    let short_texts = |rng: &mut StdRng, count, max: usize| -> Vec<String> {
+        if rng.random_bool(0.5) {
+            return Vec::new();
+        }
+        (0..rng.random_range(count))
+            .map(|_| at_most(rng, max))
+            .collect()
+    };
+    let key_points = short_texts(rng, KEY_POINTS, MAX_KEY_POINT_CHARS);
+    let follow_ups = short_texts(rng, FOLLOW_UPS, MAX_FOLLOW_UP_CHARS);
+    // A quiz answer is one line, and needs enough distractors as short as itself.
+    let quiz_answer = rng
+        .random_bool(0.3)
+        .then(|| at_most(rng, MAX_QUIZ_OPTION_CHARS));
+    let (wanted, longest) = match quiz_answer {
+        Some(_) => (
+            rng.random_range(MIN_DISTRACTORS_WITH_QUIZ_ANSWER..=5),
+            MAX_QUIZ_OPTION_CHARS,
+        ),
+        None => (rng.random_range(0..=3), limits::EMBED_FIELD_VALUE),
+    };
     let mut distractors: Vec<String> = Vec::new();
-    for _ in 0..rng.random_range(0..=3) {
-        let d = if rng.random_bool(0.02) {
-            "d".repeat(limits::EMBED_FIELD_VALUE)
-        } else {
-            text(rng, 4)
-        };
-        // A distractor equal to the answer, or to another one, is an error by design.
+    for _ in 0..100 {
+        if distractors.len() == wanted {
+            break;
+        }
+        let d = at_most(rng, longest);
+        // A distractor equal to the answer, the quiz answer or another distractor is an
+        // error by design.
         let norm = normalise(&d);
-        if norm != normalise(&answer) && !distractors.iter().any(|x| normalise(x) == norm) {
+        let taken = norm == normalise(&answer)
+            || quiz_answer.as_deref().map(normalise) == Some(norm.clone())
+            || distractors.iter().any(|x| normalise(x) == norm);
+        if !taken {
             distractors.push(d);
         }
     }
@@ -302,6 +340,18 @@ fn question(rng: &mut StdRng, serial: usize, multiline: bool) -> (Vec<(String, S
     if let Some(e) = &explanation {
         fields.push((key(rng, "explanation"), toml_string(rng, e, multiline)));
     }
+    for (k, list) in [("key_points", &key_points), ("follow_ups", &follow_ups)] {
+        if !list.is_empty() {
+            let items: Vec<String> = list
+                .iter()
+                .map(|t| toml_string(rng, t, multiline))
+                .collect();
+            fields.push((key(rng, k), array(rng, &items, multiline)));
+        }
+    }
+    if let Some(qa) = &quiz_answer {
+        fields.push((key(rng, "quiz_answer"), toml_string(rng, qa, multiline)));
+    }
     fields.shuffle(rng);
 
     let q = Question {
@@ -313,9 +363,9 @@ fn question(rng: &mut StdRng, serial: usize, multiline: bool) -> (Vec<(String, S
         difficulty,
         distractors: distractors.iter().map(|d| d.trim().to_string()).collect(),
         explanation: explanation.map(|e| e.trim().to_string()),
-        key_points: Vec::new(),
-        follow_ups: Vec::new(),
-        quiz_answer: None,
+        key_points: key_points.iter().map(|t| t.trim().to_string()).collect(),
+        follow_ups: follow_ups.iter().map(|t| t.trim().to_string()).collect(),
+        quiz_answer: quiz_answer.map(|t| t.trim().to_string()),
     };
     (fields, q)
 }
