@@ -46,6 +46,7 @@ pub struct Config {
     pub reveal: RevealConfig,
     pub daily: DailyConfig,
     pub quiz: QuizConfig,
+    pub practice: PracticeConfig,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -144,6 +145,23 @@ impl Default for QuizConfig {
             min_seconds: crate::quiz::SECONDS_MIN,
             intermission_seconds: 5,
         }
+    }
+}
+
+/// The most new cards a day `practice.new_per_day` accepts: a day's reviews grow with every
+/// card introduced, so a typo of 1000 would bury a member in reviews a few days later.
+pub const NEW_PER_DAY_MAX: u32 = 500;
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PracticeConfig {
+    /// How many never-seen questions `/practice` introduces per member and local day.
+    pub new_per_day: u32,
+}
+
+impl Default for PracticeConfig {
+    fn default() -> Self {
+        PracticeConfig { new_per_day: 10 }
     }
 }
 
@@ -319,6 +337,15 @@ impl Config {
                 ),
             ));
         }
+        if self.practice.new_per_day > NEW_PER_DAY_MAX {
+            return Err((
+                "practice.new_per_day".into(),
+                format!(
+                    "{} is out of range; use 0–{NEW_PER_DAY_MAX} (0: reviews only, no new cards)",
+                    self.practice.new_per_day
+                ),
+            ));
+        }
         if self.quiz.intermission_seconds > 60 {
             return Err((
                 "quiz.intermission_seconds".into(),
@@ -458,6 +485,7 @@ mod tests {
         assert_eq!(c.discord.guild_id, None);
         assert_eq!(c.daily.max_late_hours, 12);
         assert_eq!(c.quiz.min_seconds, 10);
+        assert_eq!(c.practice.new_per_day, 10);
         assert_eq!(parse("").unwrap(), Config::default());
     }
 
@@ -524,6 +552,15 @@ mod tests {
         let err = parse("[daily]\nmax_late_hours = 30\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("daily.max_late_hours"), "{err}");
 
+        let err = parse("# cards\n[practice]\nnew_per_day = 501\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("practice.new_per_day"), "{err}");
+        assert_eq!((err.line, err.col), (3, 15), "{err}");
+        assert!(err.to_string().contains("use 0–500"), "{err}");
+        let err = parse("[practice]\nnew_per_day = -1\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("practice.new_per_day"), "{err}");
+        let err = parse("[practice]\nnew_per_dya = 5\n").unwrap_err();
+        assert!(err.message.contains("unknown field `new_per_dya`"), "{err}");
+
         for bad in [
             "",
             "abc",
@@ -561,13 +598,15 @@ mod tests {
     fn good_values_parse() {
         let c = parse(
             "[discord]\napi_base = \"http://127.0.0.1:9\"\nguild_id = 42\n\
-             [reveal]\nmode = \"dm\"\nemoji = \"🔍\"\n[quiz]\nmin_seconds = 2\n",
+             [reveal]\nmode = \"dm\"\nemoji = \"🔍\"\n[quiz]\nmin_seconds = 2\n\
+             [practice]\nnew_per_day = 0\n",
         )
         .unwrap();
         assert_eq!(c.discord.api_base.as_deref(), Some("http://127.0.0.1:9"));
         assert_eq!(c.discord.guild_id, Some(42));
         assert_eq!(c.reveal.mode, RevealMode::Dm);
         assert_eq!(c.quiz.min_seconds, 2);
+        assert_eq!(c.practice.new_per_day, 0);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! prepbot: a Discord bot for interview-practice servers.
 //!
 //! The crate is a pure core with a thin Discord edge (see ARCHITECTURE.md):
-//! [`bank`], [`daily`], [`quiz`] and [`text`] know nothing of Discord; [`store`] is the one
+//! [`bank`], [`daily`], [`practice`], [`quiz`] and [`text`] know nothing of Discord; [`store`] is the one
 //! place with SQL; [`discord`] translates between Discord and the core.
 
 // One error policy: a `Result` is handled or logged, never dropped with `let _ =`
@@ -13,6 +13,7 @@ pub mod config;
 pub mod daily;
 pub mod discord;
 pub mod logging;
+pub mod practice;
 pub mod quiz;
 pub mod redact;
 pub mod store;

@@ -286,6 +286,7 @@ async fn rest_answers_are_serenity_types() {
         .guild()
         .unwrap();
     assert_eq!(channel.name, "general");
+    // Two text channels, their category, and the voice channel `/daily set` must refuse.
     assert_eq!(
         http.get_channels(GuildId::new(GUILD_ID))
             .await
@@ -377,6 +378,52 @@ async fn rest_answers_are_serenity_types() {
         1
     );
     fake.assert_no_schema_violations();
+}
+
+/// A message created by the response to a button click (an ephemeral reply with its own
+/// buttons) is a serenity `Message`, and a click on one of its buttons a component
+/// interaction: Discord's metadata of a component interaction names the clicked message, and
+/// serenity refuses the metadata (and with it the whole interaction) without it.
+#[tokio::test]
+async fn a_reply_to_a_click_and_a_click_on_it_are_serenity_types() {
+    let fake = FakeDiscord::start().await;
+    let http = serenity_http(&fake);
+    let row = CreateActionRow::Buttons(vec![CreateButton::new("first")]);
+    let posted = ChannelId::new(CHANNEL_ID)
+        .send_message(
+            &http,
+            CreateMessage::new().content("q").components(vec![row]),
+        )
+        .await
+        .unwrap();
+    let posted = fake.message(posted.id.get()).unwrap();
+    let click = fake.button_click("first", &posted, &MEMBER, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", click.clone());
+    let Interaction::Component(got) = interaction_of(click.clone()) else {
+        panic!("not a component interaction")
+    };
+    let reply = CreateInteractionResponseMessage::new()
+        .content("answer")
+        .ephemeral(true)
+        .components(vec![CreateActionRow::Buttons(vec![CreateButton::new(
+            "second",
+        )])]);
+    got.create_response(&http, CreateInteractionResponse::Message(reply))
+        .await
+        .unwrap();
+    let answer = fake
+        .messages(CHANNEL_ID)
+        .into_iter()
+        .find(|m| m["content"] == "answer")
+        .expect("the reply");
+    assert_eq!(
+        answer["interaction_metadata"]["interacted_message_id"],
+        posted["id"]
+    );
+    let parsed: serenity::all::Message = serde_json::from_value(answer.clone()).unwrap();
+    assert!(parsed.interaction_metadata.is_some());
+    let second = fake.button_click("second", &answer, &MEMBER, CHANNEL_ID);
+    assert!(matches!(interaction_of(second), Interaction::Component(_)));
 }
 
 // ---- 2. a bare serenity client against the fake ---------------------------------------------------

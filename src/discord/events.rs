@@ -1,5 +1,7 @@
 //! Gateway events that are not slash commands: reveal reactions, button clicks, and the
-//! interactions serenity could not parse.
+//! interactions serenity could not parse. Reveals also feed personal practice: the answer
+//! shown by the button comes with grade buttons, and revealing the daily question counts for
+//! the member's streak (`practice::record`).
 //!
 //! Every interaction gets an answer here, even one we cannot act on: a stale or unknown
 //! button, or an interaction whose payload serenity rejected (it hands those over as
@@ -19,7 +21,7 @@ use tracing::{info, warn};
 use super::custom_id::{self, CustomId};
 use super::deliver::{body, DeliveryError};
 use super::errors::log_failure;
-use super::{quiz, render, App, Data, Error};
+use super::{practice, quiz, render, App, Data, Error};
 use crate::config::RevealMode;
 
 pub async fn handle(
@@ -138,6 +140,9 @@ async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
         info!(question = %qm.question_id, "reaction on a question no longer in the bank");
         return;
     };
+    // Revealing the daily question counts for the member's streak, whether or not this
+    // reaction is the one that shows the answer.
+    practice::record::reaction_reveal(app, user_id.get(), &qm);
     let now = app.clock.now_ms();
     // One reveal per message (reply, edit) or per member (dm): claim first, so two
     // reactions at once reveal once.
@@ -289,12 +294,25 @@ async fn on_click(
         Some(CustomId::Reveal(question_id)) => {
             let bank = app.bank();
             let response = match bank.get(&question_id) {
-                Some(q) => CreateInteractionResponse::Message(
-                    CreateInteractionResponseMessage::new()
+                Some(q) => {
+                    let mut answer = CreateInteractionResponseMessage::new()
                         .embeds(render::answer_embeds(q))
                         .ephemeral(true)
-                        .allowed_mentions(render::no_mentions()),
-                ),
+                        .allowed_mentions(render::no_mentions());
+                    // The clicker can grade their recall: it feeds their practice schedule. A
+                    // store failure costs the buttons, not the answer.
+                    let grades = practice::record::reveal_grades(
+                        app,
+                        click.user.id.get(),
+                        click.guild_id.map(|g| g.get()),
+                        click.message.id.get(),
+                        &q.id,
+                    );
+                    if let Some(row) = log_failure(grades, "preparing grade buttons for a reveal") {
+                        answer = answer.components(vec![row]);
+                    }
+                    CreateInteractionResponse::Message(answer)
+                }
                 None => {
                     ephemeral("That question is no longer in the bank, so its answer is gone too.")
                 }
@@ -308,6 +326,10 @@ async fn on_click(
         }) => quiz::on_click(ctx, app, click, (round, index, choice)).await?,
         Some(CustomId::Forget { user, confirmed }) => {
             super::commands::privacy::on_click(ctx, app, click, (user, confirmed)).await?;
+        }
+        None if practice::buttons::Button::parse(id).is_some() => {
+            let b = practice::buttons::Button::parse(id).expect("just parsed");
+            practice::clicks::on_click(ctx, app, click, b).await?;
         }
         None => {
             // A button of an older version of the bot, or a forged custom id: answer anyway.

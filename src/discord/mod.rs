@@ -1,7 +1,7 @@
 //! The Discord edge: serenity/poise runtime, commands, event handlers, rendering.
 //!
 //! Everything here is translation: a Discord event becomes a call into the core (bank, daily,
-//! quiz) or the store, and the result is rendered back as embeds, buttons and reactions. The
+//! quiz, practice) or the store, and the result is rendered back as embeds, buttons and reactions. The
 //! core never sees a serenity type.
 //!
 //! [`start`] builds the client. REST goes to `discord.api_base` when set (serenity's proxy
@@ -14,6 +14,7 @@ pub mod daily;
 pub mod deliver;
 pub mod errors;
 pub mod events;
+pub mod practice;
 pub mod quiz;
 pub mod render;
 pub mod retention;

@@ -4,7 +4,9 @@
 //! Discord never rejects a message for length, and every message carries an explicit
 //! `allowed_mentions` so bank text can never ping anyone.
 
+pub mod practice;
 pub mod quiz;
+pub mod stats_png;
 
 use poise::serenity_prelude as serenity;
 use serenity::{

@@ -95,6 +95,8 @@ const MIGRATIONS: &[&str] = &[
     // 3: retention: when each bag was last used, indexes for the purge and for forgetting
     // a member.
     super::retention::MIGRATION,
+    // 4: personal practice: FSRS cards per member and question, and the review log.
+    super::practice::MIGRATION,
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

@@ -2,7 +2,8 @@
 //!
 //! What is kept: which message shows which question (so a reveal works after a restart),
 //! which reveals were done, each scope's shuffle-bag, daily schedules and the daily posts'
-//! intents and outcomes (for exactly-once posting), and quiz rounds with their scores.
+//! intents and outcomes (for exactly-once posting), quiz rounds with their scores, and each
+//! member's practice cards and review log (`practice.rs`).
 //!
 //! The store is synchronous on purpose: every statement here is a few microseconds against a
 //! local file in WAL mode, cheaper than a hop to a blocking thread. A connection behind a
@@ -15,6 +16,7 @@
 mod error;
 mod integrity;
 mod migrations;
+mod practice;
 mod retention;
 mod states;
 
@@ -28,6 +30,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::bank::BagState;
 
 pub use error::{Refusal, Result, StoreError};
+pub use practice::{ActivityRow, ReviewEvent, Reviewed};
 pub use retention::{Forgotten, Purged, Retention};
 pub use rusqlite::Error as SqlError;
 
@@ -243,6 +246,16 @@ impl Store {
             })
             .optional()
             .ctx("looking up a question message")
+    }
+
+    /// Where a question message came from (`/ask` or the daily post); `None` for a message
+    /// that is not a recorded question message (a private `/ask`, or one past retention).
+    pub fn question_source(&self, message_id: u64) -> Result<Option<Source>> {
+        self.conn()
+            .prepare_cached("SELECT source FROM question_messages WHERE message_id = ?1")
+            .and_then(|mut s| s.query_row(params![id(message_id)], |r| r.get(0)))
+            .optional()
+            .ctx("looking up where a question message came from")
     }
 
     /// Claims the reveal of `message_id` for `user_id` (0 for a reveal shown to everyone).

@@ -4,7 +4,9 @@
 //! message showed which question (and its reveals), each member's private shuffle-bag, and the
 //! daily posts. [`Store::purge`] deletes what is past its [`Retention`] period; the edge calls
 //! it hourly. Quiz rounds and scores are kept: the all-time leaderboard is made of them.
-//! [`Store::delete_member`] answers a "forget me" request.
+//! [`Store::delete_member`] answers a "forget me" request. Practice cards and the review log
+//! are not purged by age (a streak and accuracy per topic are made of the whole log); they go
+//! with the member.
 //!
 //! Every purge statement finds its rows through an index (a test reads the query plans), so
 //! the hourly purge costs the rows it deletes, not the size of the tables.
@@ -85,13 +87,21 @@ pub struct Forgotten {
     pub reveals: usize,
     pub member_bags: usize,
     pub quiz_scores: usize,
+    pub practice_cards: usize,
+    /// Logged grades and daily reveals (streaks, `/stats`).
+    pub practice_reviews: usize,
     /// Rounds the member started: kept for the others' scores, with the starter cleared.
     pub rounds_started: usize,
 }
 
 impl Forgotten {
     pub fn total(&self) -> usize {
-        self.reveals + self.member_bags + self.quiz_scores + self.rounds_started
+        self.reveals
+            + self.member_bags
+            + self.quiz_scores
+            + self.practice_cards
+            + self.practice_reviews
+            + self.rounds_started
     }
 }
 
@@ -167,8 +177,8 @@ impl Store {
         Ok(purged)
     }
 
-    /// Forgets a member: their reveals, their per-member bags, and their quiz scores (the
-    /// other players' scores in the same rounds stay). User id 0 marks a reveal shown to
+    /// Forgets a member: their reveals, their per-member bags, their quiz scores (the other
+    /// players' scores in the same rounds stay), and their practice cards and review log. User id 0 marks a reveal shown to
     /// everyone and is nobody's: it deletes nothing.
     ///
     /// The bags are matched by the end of their scope, which no index serves; a scan of the
@@ -199,6 +209,18 @@ impl Store {
                     [id(user_id)],
                 )
                 .ctx("forgetting who started quiz rounds")?,
+            practice_cards: tx
+                .execute(
+                    "DELETE FROM practice_cards WHERE user_id = ?1",
+                    [id(user_id)],
+                )
+                .ctx("forgetting a member's practice cards")?,
+            practice_reviews: tx
+                .execute(
+                    "DELETE FROM practice_reviews WHERE user_id = ?1",
+                    [id(user_id)],
+                )
+                .ctx("forgetting a member's practice log")?,
         };
         tx.commit().ctx("forgetting a member")?;
         // Counts only: the log of a "forget me" request should not keep who asked.
@@ -207,6 +229,8 @@ impl Store {
             member_bags = gone.member_bags,
             quiz_scores = gone.quiz_scores,
             rounds_started = gone.rounds_started,
+            practice_cards = gone.practice_cards,
+            practice_reviews = gone.practice_reviews,
             "forgot a member"
         );
         Ok(gone)

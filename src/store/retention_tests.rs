@@ -1,13 +1,15 @@
 //! Store::purge and Store::delete_member: exactly which rows go, which stay, and the
-//! indexes that find them.
+//! indexes that find them. Practice rows are never purged by age, only with their member.
 
 use std::time::Duration;
 
 use rusqlite::Connection;
 
 use super::{Purged, Retention, MIGRATION};
+use crate::practice::{scheduling, Grade, ReviewSource};
 use crate::store::{
-    migrations, FinishState, PostKind, PostRow, PostState, QuestionMessage, ScoreRow, Source, Store,
+    migrations, FinishState, PostKind, PostRow, PostState, QuestionMessage, ReviewEvent, ScoreRow,
+    Source, Store,
 };
 
 const DAY: i64 = 86_400_000;
@@ -228,6 +230,22 @@ fn quiz_rounds_and_scores_are_never_purged() {
     assert_eq!(s.leaderboard(1, 10).unwrap().len(), 1);
 }
 
+/// A member's practice is theirs until they ask to be forgotten: years-old cards and log rows
+/// survive the purge (the longest streak is made of the whole log).
+#[test]
+fn practice_rows_are_never_purged_by_age() {
+    let s = Store::open_in_memory().unwrap();
+    let old = ReviewEvent {
+        at: jiff::Timestamp::UNIX_EPOCH,
+        ..review_event(7, "a")
+    };
+    s.review_card(&old, |b| Some(scheduling::review(b, Grade::Good, old.at)))
+        .unwrap();
+    assert_eq!(s.purge(NOW, &Retention::default()).unwrap().total(), 0);
+    assert_eq!(s.practice_cards(7).unwrap().len(), 1);
+    assert_eq!(s.practice_activity(7).unwrap().len(), 1);
+}
+
 /// Each purge statement finds its rows through an index: on a database of years the hourly
 /// purge must not read every row of a table while holding the store.
 #[test]
@@ -276,6 +294,27 @@ fn bags_from_before_the_migration_count_as_used_at_the_upgrade() {
     assert_eq!(purged.total(), 0);
 }
 
+fn review_event(user_id: u64, question_id: &str) -> ReviewEvent {
+    ReviewEvent {
+        user_id,
+        question_id: question_id.into(),
+        grade: Some(Grade::Good),
+        source: ReviewSource::Practice,
+        at: jiff::Timestamp::from_millisecond(NOW).unwrap(),
+        guild_id: Some(1),
+        message_id: None,
+    }
+}
+
+fn practice_review(store: &Store, user_id: u64, question_id: &str) {
+    let e = review_event(user_id, question_id);
+    store
+        .review_card(&e, |before| {
+            Some(scheduling::review(before, Grade::Good, e.at))
+        })
+        .unwrap();
+}
+
 fn score(user_id: u64, points_milli: i64) -> ScoreRow {
     ScoreRow {
         user_id,
@@ -313,12 +352,31 @@ fn delete_member_forgets_their_reveals_bags_and_scores_only() {
     s.save_round_scores(alone, 1, &[score(7, 1000)]).unwrap();
     s.end_round(alone, crate::store::RoundStatus::Finished, 1)
         .unwrap();
+    // Practice: two cards and a daily reveal of theirs, one card of the other member.
+    for (user, question) in [(7, "a"), (7, "b"), (8, "a")] {
+        practice_review(&s, user, question);
+    }
+    let reveal = ReviewEvent {
+        grade: None,
+        message_id: Some(1),
+        ..review_event(7, "c")
+    };
+    assert!(s.record_reveal(&reveal).unwrap());
 
     let gone = s.delete_member(7).unwrap();
     assert_eq!(
         (gone.reveals, gone.member_bags, gone.quiz_scores),
         (1, 2, 2)
     );
+    assert_eq!((gone.practice_cards, gone.practice_reviews), (2, 3));
+    assert!(s.practice_cards(7).unwrap().is_empty());
+    assert!(s.practice_activity(7).unwrap().is_empty());
+    assert_eq!(
+        s.practice_cards(8).unwrap().len(),
+        1,
+        "the other member's card stays"
+    );
+    assert_eq!(s.practice_activity(8).unwrap().len(), 1);
     assert_eq!(reveals(&s), vec![(1, 0), (1, 8)]);
     assert_eq!(
         scopes(&s),

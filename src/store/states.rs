@@ -54,6 +54,37 @@ macro_rules! sql_enum {
     };
 }
 
+/// SQL text for an enum defined in the core (which must not know rusqlite): the core gives
+/// `as_str` and `parse`, this gives the mapping, with the same typed error for an unknown
+/// spelling.
+macro_rules! sql_text {
+    ($($name:path),+ $(,)?) => {$(
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let s = value.as_str()?;
+                <$name>::parse(s).ok_or_else(|| {
+                    FromSqlError::Other(
+                        format!("unknown {} `{s}` in the database", stringify!($name)).into(),
+                    )
+                })
+            }
+        }
+    )+};
+}
+
+// A practice review's grade and source, and a card's FSRS phase.
+sql_text!(
+    crate::practice::Grade,
+    crate::practice::ReviewSource,
+    crate::practice::Phase,
+);
+
 sql_enum! {
     /// Where a question message came from.
     Source { Ask => "ask", Daily => "daily" }
@@ -112,5 +143,30 @@ mod tests {
         );
         assert_eq!(FinishState::parse("done"), Some(FinishState::Done));
         assert_eq!(PostKind::Manual.to_string(), "manual");
+    }
+
+    #[test]
+    fn practice_enums_round_trip_through_sql() {
+        use crate::practice::{Grade, Phase, ReviewSource};
+        let c = Connection::open_in_memory().unwrap();
+        for g in Grade::ALL {
+            let back: Grade = c.query_row("SELECT ?1", [g], |r| r.get(0)).unwrap();
+            assert_eq!(back, g);
+        }
+        for s in ReviewSource::ALL {
+            let back: ReviewSource = c.query_row("SELECT ?1", [s], |r| r.get(0)).unwrap();
+            assert_eq!(back, s);
+        }
+        for p in Phase::ALL {
+            let back: Phase = c.query_row("SELECT ?1", [p], |r| r.get(0)).unwrap();
+            assert_eq!(back, p);
+        }
+        let none: Option<Grade> = c.query_row("SELECT NULL", [], |r| r.get(0)).unwrap();
+        assert_eq!(none, None);
+        let bad = c
+            .query_row("SELECT 'meh'", [], |r| r.get::<_, Grade>(0))
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("Grade") && bad.contains("meh"), "{bad}");
     }
 }

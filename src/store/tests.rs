@@ -50,6 +50,8 @@ fn big_discord_ids_round_trip() {
     .unwrap();
     let m = s.question_message(big).unwrap().unwrap();
     assert_eq!(m.channel_id, big + 1);
+    assert_eq!(s.question_source(big).unwrap(), Some(Source::Daily));
+    assert_eq!(s.question_source(1).unwrap(), None);
     assert_eq!(m.guild_id, None);
     assert!(s.question_message(1).unwrap().is_none());
 }

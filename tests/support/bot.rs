@@ -194,3 +194,25 @@ pub async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The index of the correct choice of a question message, from the bank.
+pub fn correct_choice(bank: &Bank, q: &Value) -> usize {
+    let embed = &q["embeds"][0];
+    let prompt = embed["description"].as_str().expect("question text");
+    let bq = bank
+        .questions()
+        .iter()
+        .find(|b| b.question == prompt)
+        .unwrap_or_else(|| panic!("question not in the bank: {prompt}"));
+    // A question written for quizzes shows its quiz answer; any other its model answer.
+    let answer = match &bq.quiz_answer {
+        Some(qa) if bq.distractors.len() >= 3 => qa.trim(),
+        _ => bq.answer.trim(),
+    };
+    let fields = embed["fields"].as_array().unwrap();
+    let right: Vec<usize> = (0..4)
+        .filter(|&i| fields[i]["value"].as_str() == Some(answer))
+        .collect();
+    assert_eq!(right.len(), 1, "the answer is one of the choices: {q}");
+    right[0]
+}

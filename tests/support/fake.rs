@@ -1321,7 +1321,14 @@ impl State {
         let kind = if ix.kind == 2 { 20 } else { 19 };
         let mut m = p::message(p::snowflake(), ix.channel_id, kind, body);
         m["flags"] = json!(body["flags"].as_u64().unwrap_or(0) & (64 | 4 | 4096));
-        p::interaction_message_fields(&mut m, ix.id, ix.kind, &ix.command_name, &ix.invoker);
+        p::interaction_message_fields(
+            &mut m,
+            ix.id,
+            ix.kind,
+            &ix.command_name,
+            &ix.invoker,
+            ix.clicked_message,
+        );
         m
     }
 

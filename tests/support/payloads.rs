@@ -498,12 +498,15 @@ pub fn message(message_id: u64, channel_id: u64, kind: u8, body: &Value) -> Valu
 }
 
 /// The fields Discord adds to a message created by an interaction response or followup.
+/// `interacted_message` is the message whose component was clicked (component interactions:
+/// Discord's metadata names it, and serenity refuses the metadata without it).
 pub fn interaction_message_fields(
     m: &mut Value,
     interaction_id: u64,
     interaction_type: u8,
     command_name: &str,
     invoker_user: &Value,
+    interacted_message: Option<u64>,
 ) {
     m["webhook_id"] = id(APP_ID);
     m["application_id"] = id(APP_ID);
@@ -514,6 +517,9 @@ pub fn interaction_message_fields(
     if interaction_type == 2 {
         m["interaction_metadata"]["name"] = json!(command_name);
         m["interaction_metadata"]["command_type"] = json!(1);
+    }
+    if let (3, Some(clicked)) = (interaction_type, interacted_message) {
+        m["interaction_metadata"]["interacted_message_id"] = id(clicked);
     }
     m["interaction"] = json!({
         "id": id(interaction_id), "type": interaction_type, "name": command_name,

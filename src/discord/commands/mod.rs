@@ -4,8 +4,10 @@
 pub mod ask;
 pub mod bank;
 pub mod daily;
+pub mod practice;
 pub mod privacy;
 pub mod quiz;
+pub mod stats;
 
 use poise::serenity_prelude as serenity;
 
@@ -26,6 +28,8 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         bank::bank(),
         daily::daily(),
         quiz::quiz(),
+        practice::practice(),
+        stats::stats(),
         privacy::forget_me(),
     ]
 }

@@ -22,7 +22,7 @@ use crate::discord::errors::log_failure;
 use crate::discord::render::quiz::{
     buttons, closed_question_embed, final_message, question_embed, result_embed,
 };
-use crate::discord::{render, App};
+use crate::discord::{practice, render, App};
 use crate::quiz::{Asked, Final, QuestionResult};
 use crate::store::{RoundStatus, ScoreRow};
 
@@ -215,6 +215,8 @@ async fn close_question(
         (round.questions_played(), round.totals().to_vec())
     };
     save_scores(app, live, played, &totals);
+    // Each answer is a review of this question in its player's practice schedule.
+    practice::record::quiz_answers(app, live.guild_id, message_id, r);
     if let Some(m) = message_id {
         let edit = json!({
             "embeds": [body(&closed_question_embed(asked, r))],
