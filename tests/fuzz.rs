@@ -31,9 +31,12 @@ use prepbot::bank::load::{
     MAX_NAME_CHARS, MAX_QUIZ_OPTION_CHARS, MIN_DISTRACTORS_WITH_QUIZ_ANSWER,
 };
 use prepbot::bank::{Bank, Diagnostic};
+use prepbot::bank::{Difficulty, Filter};
 use prepbot::config::{is_valid_emoji, Config};
 use prepbot::discord::custom_id::{self, CustomId};
 use prepbot::discord::deliver::retry_after;
+use prepbot::discord::practice::buttons::{Action, Button, FilterCode, Origin, REV_MOD};
+use prepbot::practice::Grade;
 use prepbot::text::limits;
 
 /// TOML's punctuation, keywords and value shapes, the bank's and config's keys, and
@@ -183,7 +186,7 @@ fn fuzz_bank() {
     let mutator = toml_mutator(&seeds, generated);
     run(
         "bank",
-        4000,
+        3000,
         |rng| {
             if rng.random_bool(0.2) {
                 return BankInput::Valid(valid::bank(rng));
@@ -425,7 +428,8 @@ enum IdInput {
 
 #[rustfmt::skip]
 const ID_TOKENS: &[&str] = &[
-    "quiz:", "reveal:", "forget:", "quiz", "reveal", "yes", "no", ":", "::", "0", "1", "7", "9", "-", "+", "00", " ",
+    "quiz:", "reveal:", "forget:", "quiz", "reveal", "yes", "no", "pr:", "pn:", "p1:", "p4:",
+    ":a:", ":d:", ":p", "-----", "z", "00", ":", "::", "0", "1", "7", "9", "-", "+", "00", " ",
     "\t", "\n", "\u{0}", "é", "٣", "１", "sql-vs-nosql", "9223372036854775807",
     "9223372036854775808", "-9223372036854775808", "18446744073709551615",
     "18446744073709551616",
@@ -460,7 +464,50 @@ fn interesting_usize(rng: &mut StdRng) -> usize {
     .expect("values")
 }
 
+/// A practice button as the bot writes them: a review count below `REV_MOD` (it is written
+/// modulo that), a question id without `:`.
+fn any_practice_button(rng: &mut StdRng) -> Button {
+    let action = *[
+        Action::Reveal,
+        Action::Next,
+        Action::Grade(Grade::Again),
+        Action::Grade(Grade::Hard),
+        Action::Grade(Grade::Good),
+        Action::Grade(Grade::Easy),
+    ]
+    .choose(rng)
+    .expect("actions");
+    let name = |rng: &mut StdRng| rng.random_bool(0.5).then(|| valid::kebab(rng));
+    let origin = match rng.random_range(0..3) {
+        0 => Origin::Ask,
+        1 => Origin::Daily,
+        _ => Origin::Practice(FilterCode::of(&Filter {
+            category: name(rng),
+            tag: name(rng),
+            difficulty: [None, Some(Difficulty::Easy), Some(Difficulty::Hard)]
+                .choose(rng)
+                .copied()
+                .flatten(),
+            id: None,
+        })),
+    };
+    Button {
+        action,
+        owner: *[0, 1, u64::MAX, rng.random::<u64>()]
+            .choose(rng)
+            .expect("owners"),
+        rev: *[0, 1, REV_MOD - 1, rng.random_range(0..REV_MOD)]
+            .choose(rng)
+            .expect("revs"),
+        origin,
+        question_id: valid::kebab(rng),
+    }
+}
+
 fn any_custom_id(rng: &mut StdRng) -> CustomId {
+    if rng.random_bool(0.25) {
+        return CustomId::Practice(any_practice_button(rng));
+    }
     if rng.random_bool(0.2) {
         // A user id is a snowflake, never 0.
         let user = *[1, 42, u64::MAX, rng.random::<u64>().max(1)]
@@ -526,6 +573,25 @@ fn fuzz_custom_id() {
             IdInput::Text(s) => check_custom_id(s),
         },
     );
+}
+
+/// Inputs the fuzz target failed on once, and the seeds, unmutated: each must keep holding.
+#[test]
+fn custom_id_regressions() {
+    // A practice review count with a leading zero was read as the button written `…:0:…`.
+    const FOUND: &[&str] = &["pr:c0j5l6gk4ad9:00:a:sql-vs-nosql"];
+    for s in FOUND {
+        assert_eq!(custom_id::parse(s), None, "{s}");
+    }
+    for (name, bytes) in corpus("custom_id") {
+        let s = String::from_utf8(bytes).expect("UTF-8 seed");
+        check_custom_id(&s);
+        assert_eq!(
+            custom_id::parse(&s).is_some(),
+            name != "foreign.txt",
+            "{name}"
+        );
+    }
 }
 
 fn check_custom_id(s: &str) {

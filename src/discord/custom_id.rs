@@ -9,6 +9,8 @@
 
 use std::str::FromStr;
 
+use super::practice::buttons::Button;
+
 /// Prefix of the "Reveal answer" button: `reveal:{question id}`.
 pub const REVEAL_PREFIX: &str = "reveal:";
 
@@ -19,7 +21,7 @@ pub const QUIZ_PREFIX: &str = "quiz:";
 pub const FORGET_PREFIX: &str = "forget:";
 
 /// What a button of ours does, as its custom id says.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CustomId {
     /// Shows the model answer of this question (a bank id) to the clicker.
     Reveal(String),
@@ -31,6 +33,8 @@ pub enum CustomId {
     },
     /// Deletes (`confirmed`) or keeps the data of member `user`, who asked with /forget-me.
     Forget { user: u64, confirmed: bool },
+    /// A practice card's button: `p<action>:…`, encoded by [`Button`] (see its module).
+    Practice(Button),
 }
 
 /// Reads a custom id written by [`render`]; `None` for anything else (a button of an older
@@ -52,6 +56,9 @@ pub fn parse(s: &str) -> Option<CustomId> {
         };
         return Some(CustomId::Forget { user, confirmed });
     }
+    if let Some(b) = Button::parse(s) {
+        return Some(CustomId::Practice(b));
+    }
     let mut parts = s.strip_prefix(QUIZ_PREFIX)?.split(':');
     let round = canonical(parts.next()?)?;
     let index = canonical(parts.next()?)?;
@@ -63,8 +70,10 @@ pub fn parse(s: &str) -> Option<CustomId> {
     })
 }
 
-/// The custom id of a button. A `Reveal` takes a bank id (kebab-case, so without `:`) and a
-/// `Forget` a user id (never 0); any other value would give an id that [`parse`] refuses.
+/// The custom id of a button. A `Reveal` takes a bank id (kebab-case, so without `:`), a
+/// `Forget` a user id (never 0) and a `Practice` button a review count below
+/// `practice::buttons::REV_MOD` (it is written modulo that); any other value would give an id
+/// that [`parse`] refuses or reads back differently.
 pub fn render(id: &CustomId) -> String {
     match id {
         CustomId::Reveal(question_id) => format!("{REVEAL_PREFIX}{question_id}"),
@@ -79,6 +88,7 @@ pub fn render(id: &CustomId) -> String {
                 if *confirmed { "yes" } else { "no" }
             )
         }
+        CustomId::Practice(b) => b.id(),
     }
 }
 
@@ -127,6 +137,10 @@ mod tests {
             confirmed: false,
         };
         assert_eq!(render(&forget), "forget:42:no");
+        let practice = "pr:c0j5l6gk4ad9:0:a:sql-vs-nosql";
+        let parsed = parse(practice);
+        assert!(matches!(parsed, Some(CustomId::Practice(_))), "{parsed:?}");
+        assert_eq!(render(&parsed.expect("a practice id")), practice);
     }
 
     #[test]

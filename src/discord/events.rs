@@ -327,10 +327,7 @@ async fn on_click(
         Some(CustomId::Forget { user, confirmed }) => {
             super::commands::privacy::on_click(ctx, app, click, (user, confirmed)).await?;
         }
-        None if practice::buttons::Button::parse(id).is_some() => {
-            let b = practice::buttons::Button::parse(id).expect("just parsed");
-            practice::clicks::on_click(ctx, app, click, b).await?;
-        }
+        Some(CustomId::Practice(b)) => practice::clicks::on_click(ctx, app, click, b).await?,
         None => {
             // A button of an older version of the bot, or a forged custom id: answer anyway.
             info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");
