@@ -18,6 +18,7 @@ use serenity::{
 };
 use tracing::{info, warn};
 
+use super::custom_id::{self, CustomId};
 use super::deliver::{body, DeliveryError};
 use super::errors::log_failure;
 use super::{practice, quiz, render, App, Data, Error};
@@ -289,46 +290,54 @@ async fn on_click(
     click: &ComponentInteraction,
 ) -> Result<(), Error> {
     let id = click.data.custom_id.as_str();
-    if let Some(question_id) = id.strip_prefix(render::REVEAL_PREFIX) {
-        let bank = app.bank();
-        let response = match bank.get(question_id) {
-            Some(q) => {
-                let mut answer = CreateInteractionResponseMessage::new()
-                    .embeds(render::answer_embeds(q))
-                    .ephemeral(true)
-                    .allowed_mentions(render::no_mentions());
-                // The clicker can grade their recall: it feeds their practice schedule. A
-                // store failure costs the buttons, not the answer.
-                let grades = practice::record::reveal_grades(
-                    app,
-                    click.user.id.get(),
-                    click.guild_id.map(|g| g.get()),
-                    click.message.id.get(),
-                    &q.id,
-                );
-                if let Some(row) = log_failure(grades, "preparing grade buttons for a reveal") {
-                    answer = answer.components(vec![row]);
+    match custom_id::parse(id) {
+        Some(CustomId::Reveal(question_id)) => {
+            let bank = app.bank();
+            let response = match bank.get(&question_id) {
+                Some(q) => {
+                    let mut answer = CreateInteractionResponseMessage::new()
+                        .embeds(render::answer_embeds(q))
+                        .ephemeral(true)
+                        .allowed_mentions(render::no_mentions());
+                    // The clicker can grade their recall: it feeds their practice schedule. A
+                    // store failure costs the buttons, not the answer.
+                    let grades = practice::record::reveal_grades(
+                        app,
+                        click.user.id.get(),
+                        click.guild_id.map(|g| g.get()),
+                        click.message.id.get(),
+                        &q.id,
+                    );
+                    if let Some(row) = log_failure(grades, "preparing grade buttons for a reveal") {
+                        answer = answer.components(vec![row]);
+                    }
+                    CreateInteractionResponse::Message(answer)
                 }
-                CreateInteractionResponse::Message(answer)
-            }
-            None => ephemeral("That question is no longer in the bank, so its answer is gone too."),
-        };
-        click.create_response(&ctx.http, response).await?;
-    } else if id.starts_with(quiz::BUTTON_PREFIX) {
-        quiz::on_click(ctx, app, click).await?;
-    } else if id.starts_with(super::commands::privacy::FORGET_PREFIX) {
-        super::commands::privacy::on_click(ctx, app, click).await?;
-    } else if let Some(b) = practice::buttons::Button::parse(id) {
-        practice::clicks::on_click(ctx, app, click, b).await?;
-    } else {
-        // A button of an older version of the bot, or a forged custom id: answer anyway.
-        info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");
-        click
-            .create_response(
-                &ctx.http,
-                ephemeral("This button is no longer in use. Try the command again."),
-            )
-            .await?;
+                None => {
+                    ephemeral("That question is no longer in the bank, so its answer is gone too.")
+                }
+            };
+            click.create_response(&ctx.http, response).await?;
+        }
+        Some(CustomId::Quiz {
+            round,
+            index,
+            choice,
+        }) => quiz::on_click(ctx, app, click, (round, index, choice)).await?,
+        Some(CustomId::Forget { user, confirmed }) => {
+            super::commands::privacy::on_click(ctx, app, click, (user, confirmed)).await?;
+        }
+        Some(CustomId::Practice(b)) => practice::clicks::on_click(ctx, app, click, b).await?,
+        None => {
+            // A button of an older version of the bot, or a forged custom id: answer anyway.
+            info!(custom_id = %crate::text::truncate(id, 100), "click on an unknown component");
+            click
+                .create_response(
+                    &ctx.http,
+                    ephemeral("This button is no longer in use. Try the command again."),
+                )
+                .await?;
+        }
     }
     Ok(())
 }

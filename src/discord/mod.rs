@@ -9,6 +9,7 @@
 //! retries what serenity does not.
 
 pub mod commands;
+pub mod custom_id;
 pub mod daily;
 pub mod deliver;
 pub mod errors;

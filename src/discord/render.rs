@@ -14,11 +14,9 @@ use serenity::{
     CreateEmbedFooter,
 };
 
+use super::custom_id::{self, CustomId};
 use crate::bank::{Difficulty, Question};
 use crate::text::{limits, split, truncate};
-
-/// Prefix of the "Reveal answer" button's custom id; the question id follows.
-pub const REVEAL_PREFIX: &str = "reveal:";
 
 /// Mentions allowed in a message: none at all (no @everyone/@here, roles, users, or the
 /// replied-to author).
@@ -109,7 +107,7 @@ pub fn thread_name(local_date: &str, q: &Question) -> String {
 }
 
 pub fn reveal_custom_id(question_id: &str) -> String {
-    format!("{REVEAL_PREFIX}{question_id}")
+    custom_id::render(&CustomId::Reveal(question_id.to_string()))
 }
 
 /// The row with the "Reveal answer" button.

@@ -7,11 +7,9 @@ use serenity::{
 };
 use tracing::info;
 
+use crate::discord::custom_id::{self, CustomId};
 use crate::discord::events::ephemeral;
 use crate::discord::{render, App, Context, Error};
-
-/// Prefix of the confirmation buttons' custom ids: `forget:{user}:{yes|no}`.
-pub const FORGET_PREFIX: &str = "forget:";
 
 /// Delete everything the bot stores about you: reveals, quiz scores, your question history.
 #[poise::command(slash_command, rename = "forget-me")]
@@ -27,43 +25,33 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
         )
         .colour(serenity::Colour::new(0xE74C3C));
     let buttons = CreateActionRow::Buttons(vec![
-        CreateButton::new(format!("{FORGET_PREFIX}{user}:yes"))
-            .label("Delete my data")
-            .style(ButtonStyle::Danger),
-        CreateButton::new(format!("{FORGET_PREFIX}{user}:no"))
-            .label("Cancel")
-            .style(ButtonStyle::Secondary),
+        CreateButton::new(custom_id::render(&CustomId::Forget {
+            user,
+            confirmed: true,
+        }))
+        .label("Delete my data")
+        .style(ButtonStyle::Danger),
+        CreateButton::new(custom_id::render(&CustomId::Forget {
+            user,
+            confirmed: false,
+        }))
+        .label("Cancel")
+        .style(ButtonStyle::Secondary),
     ]);
     ctx.send(super::reply(true).embed(embed).components(vec![buttons]))
         .await?;
     Ok(())
 }
 
-/// Parses `forget:{user}:{yes|no}`: whose data, and whether to delete it.
-pub fn parse_forget(custom_id: &str) -> Option<(u64, bool)> {
-    let rest = custom_id.strip_prefix(FORGET_PREFIX)?;
-    let (user, answer) = rest.split_once(':')?;
-    let user = user.parse().ok().filter(|&u| u > 0)?;
-    match answer {
-        "yes" => Some((user, true)),
-        "no" => Some((user, false)),
-        _ => None,
-    }
-}
-
-/// A click on a confirmation button. Only the member who asked may confirm: a custom id can
-/// be forged, and deleting someone else's data must not be one click away.
+/// A click on a confirmation button, whose custom id `events` has parsed. Only the member
+/// who asked may confirm: a custom id can be forged, and deleting someone else's data must
+/// not be one click away.
 pub async fn on_click(
     ctx: &serenity::Context,
     app: &App,
     click: &ComponentInteraction,
+    (owner, confirmed): (u64, bool),
 ) -> Result<(), Error> {
-    let Some((owner, confirmed)) = parse_forget(&click.data.custom_id) else {
-        click
-            .create_response(&ctx.http, ephemeral("This button is no longer in use."))
-            .await?;
-        return Ok(());
-    };
     if click.user.id.get() != owner {
         click
             .create_response(
@@ -104,24 +92,4 @@ pub async fn on_click(
         )
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn confirmation_ids_parse_strictly() {
-        assert_eq!(parse_forget("forget:42:yes"), Some((42, true)));
-        assert_eq!(parse_forget("forget:42:no"), Some((42, false)));
-        for bad in [
-            "forget:42",
-            "forget:0:yes",
-            "forget:x:yes",
-            "forget:42:maybe",
-            "quiz:1:2:3",
-        ] {
-            assert_eq!(parse_forget(bad), None, "{bad}");
-        }
-    }
 }

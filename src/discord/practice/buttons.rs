@@ -166,6 +166,13 @@ fn is_base36(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
+/// A number as [`base36`] writes it unpadded: no leading zero. `from_str_radix` also reads
+/// `007`, and an id that parses but is not the one we wrote would be a second spelling of a
+/// button (custom ids round-trip, see `discord::custom_id`).
+fn is_plain_base36(s: &str) -> bool {
+    is_base36(s) && (s == "0" || !s.starts_with('0'))
+}
+
 impl Button {
     pub fn id(&self) -> String {
         let mut s = String::with_capacity(100);
@@ -209,9 +216,13 @@ impl Button {
             "4" => Action::Grade(Grade::Easy),
             _ => return None,
         };
-        let owner = parts.next().filter(|s| is_base36(s) && s.len() <= 13)?;
+        let owner = parts
+            .next()
+            .filter(|s| is_plain_base36(s) && s.len() <= 13)?;
         let owner = u64::from_str_radix(owner, 36).ok()?;
-        let rev = parts.next().filter(|s| is_base36(s) && s.len() <= 3)?;
+        let rev = parts
+            .next()
+            .filter(|s| is_plain_base36(s) && s.len() <= 3)?;
         let rev = u32::from_str_radix(rev, 36).ok()?;
         let origin = match parts.next()? {
             "a" => Origin::Ask,
@@ -356,6 +367,11 @@ mod tests {
             "p3:1:zzzz:a:q",
             "p3:ZZ:0:a:q",
             "p3:zzzzzzzzzzzzzz:0:a:q",
+            // Leading zeros: `from_str_radix` reads them, but no button is written so (found
+            // by tests/fuzz.rs).
+            "pr:c0j5l6gk4ad9:00:a:sql-vs-nosql",
+            "p3:01:0:a:q",
+            "p3:1:007:a:q",
         ] {
             assert_eq!(Button::parse(id), None, "{id}");
         }

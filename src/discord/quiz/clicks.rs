@@ -8,42 +8,29 @@ use poise::serenity_prelude as serenity;
 use serenity::ComponentInteraction;
 use tracing::warn;
 
+use crate::discord::custom_id::{self, CustomId};
 use crate::discord::events::ephemeral;
 use crate::discord::{App, Error};
 use crate::quiz::{letter, AnswerOutcome};
 
-/// Prefix of quiz buttons' custom ids: `quiz:{round}:{question}:{choice}`.
-pub const BUTTON_PREFIX: &str = "quiz:";
-
+/// The custom id of choice `choice` of question `index` in round `round_id`.
 pub fn button_id(round_id: i64, index: usize, choice: usize) -> String {
-    format!("{BUTTON_PREFIX}{round_id}:{index}:{choice}")
+    custom_id::render(&CustomId::Quiz {
+        round: round_id,
+        index,
+        choice,
+    })
 }
 
-/// Parses `quiz:{round}:{question}:{choice}`.
-pub fn parse_button(id: &str) -> Option<(i64, usize, usize)> {
-    let mut parts = id.strip_prefix(BUTTON_PREFIX)?.split(':');
-    let round = parts.next()?.parse().ok()?;
-    let index = parts.next()?.parse().ok()?;
-    let choice = parts.next()?.parse().ok()?;
-    parts.next().is_none().then_some((round, index, choice))
-}
-
-/// A click on an A–D button: lock in and answer ephemerally.
+/// A click on an A–D button, whose custom id `events` has parsed: lock in and answer
+/// ephemerally.
 pub async fn on_click(
     ctx: &serenity::Context,
     app: &Arc<App>,
     click: &ComponentInteraction,
+    (round_id, index, choice): (i64, usize, usize),
 ) -> Result<(), Error> {
     let reply = |text: String| ephemeral(text);
-    let Some((round_id, index, choice)) = parse_button(&click.data.custom_id) else {
-        click
-            .create_response(
-                &ctx.http,
-                reply("That button is not part of a quiz.".into()),
-            )
-            .await?;
-        return Ok(());
-    };
     let Some(live) = app.quiz.get(round_id) else {
         click
             .create_response(
@@ -111,11 +98,15 @@ mod tests {
     #[test]
     fn button_ids_round_trip() {
         let id = button_id(42, 3, 1);
-        assert!(id.len() <= 100);
-        assert_eq!(parse_button(&id), Some((42, 3, 1)));
-        assert_eq!(parse_button("quiz:1:2"), None);
-        assert_eq!(parse_button("quiz:1:2:3:4"), None);
-        assert_eq!(parse_button("quiz:x:2:3"), None);
-        assert_eq!(parse_button("reveal:x"), None);
+        assert_eq!(
+            custom_id::parse(&id),
+            Some(CustomId::Quiz {
+                round: 42,
+                index: 3,
+                choice: 1
+            })
+        );
+        // Discord refuses a custom id over 100 characters, even with the largest numbers.
+        assert!(button_id(i64::MIN, usize::MAX, usize::MAX).len() <= 100);
     }
 }

@@ -23,7 +23,7 @@ use super::App;
 use crate::bank::{Bank, Filter};
 use crate::quiz::{build_item, Millis, QuizItem, Round, RoundSettings};
 
-pub use clicks::{on_click, parse_button, BUTTON_PREFIX};
+pub use clicks::on_click;
 pub use recovery::close_interrupted_rounds;
 
 /// The question message's "N answered" is edited at most this often.
