@@ -827,6 +827,28 @@ fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<(Value, Vec<Upload>)> {
     Some((json, files))
 }
 
+/// The body with the ids of `attachments` (a message's, or an interaction response's
+/// `data`'s) as strings. A new upload is referred to by its index in the multipart form, and
+/// Discord's own "Uploading Files" examples send it as an integer (`"id": 0`), which Discord
+/// accepts; the OpenAPI spec types every id as a snowflake string. serenity sends integers.
+fn attachment_ids_as_strings(body: &Value) -> Value {
+    fn fix(attachments: Option<&mut Value>) {
+        for a in attachments
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(n) = a["id"].as_u64() {
+                a["id"] = Value::String(n.to_string());
+            }
+        }
+    }
+    let mut body = body.clone();
+    fix(body.get_mut("attachments"));
+    fix(body.get_mut("data").and_then(|d| d.get_mut("attachments")));
+    body
+}
+
 fn interaction_token(interaction_id: u64) -> String {
     format!("fake-interaction-token-{interaction_id}")
 }
@@ -1186,6 +1208,7 @@ impl State {
         if !(body.is_object() || body.is_array()) {
             return;
         }
+        let body = &attachment_ids_as_strings(body);
         let (template, mut errors) = schema::spec().validate(method, path, body);
         let template = template.unwrap_or_else(|| "(no such operation in the spec)".into());
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
