@@ -5,13 +5,16 @@
 //! for lines we do not write ourselves: serenity's `#[instrument]` spans print whole requests
 //! (interaction tokens included) at INFO, and its gateway traces print raw payloads. A log
 //! line is formatted whole and written with one `write_all`, so a token is never split across
-//! two writes.
+//! two writes. The same holds for JSON lines (`log.format = "json"`): `redact` knows the
+//! escaped shapes a token takes inside a JSON string.
 
 use std::io::{self, Write};
 use std::sync::RwLock;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
 
 /// Literal secrets to redact besides the token shapes `redact` knows (the bot token).
 static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
@@ -62,15 +65,25 @@ impl<W: Write> Write for RedactingWriter<W> {
     }
 }
 
-/// Installs the process-wide subscriber: `RUST_LOG` (default `info`), human-readable lines
-/// on stderr, secrets redacted. Returns false when a subscriber was already installed.
-pub fn init() -> bool {
+/// Installs the process-wide subscriber: `RUST_LOG` (default `info`), lines on stderr in
+/// `format`, secrets redacted. Returns false when a subscriber was already installed.
+pub fn init(format: LogFormat) -> bool {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Redacting(io::stderr))
-        .try_init()
-        .is_ok()
+        .with_writer(Redacting(io::stderr));
+    match format {
+        LogFormat::Text => builder.try_init().is_ok(),
+        // One object per line: `timestamp`, `level`, `target`, `fields` (the message and the
+        // event's fields), `span` (the current span's fields) and `spans` (all open spans,
+        // outermost first), so a log shipper can filter on e.g. `span.guild`.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init()
+            .is_ok(),
+    }
 }
 
 #[cfg(test)]

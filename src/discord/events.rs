@@ -34,7 +34,15 @@ pub async fn handle(
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
         } => {
-            on_click(fw.serenity_context, &app, click).await?;
+            let since = std::time::Instant::now();
+            let result = on_click(fw.serenity_context, &app, click).await;
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            crate::metrics::interaction(
+                button_kind(&click.data.custom_id),
+                outcome,
+                Some(since.elapsed()),
+            );
+            result?;
         }
         _ => {}
     }
@@ -276,6 +284,18 @@ pub fn ephemeral(text: impl Into<String>) -> CreateInteractionResponse {
             .ephemeral(true)
             .allowed_mentions(render::no_mentions()),
     )
+}
+
+/// A click's "command" label for metrics: the kind of button, never the custom id itself (a
+/// forged id must not make a new time series).
+fn button_kind(custom_id: &str) -> &'static str {
+    if custom_id.starts_with(render::REVEAL_PREFIX) {
+        "button:reveal"
+    } else if custom_id.starts_with(quiz::BUTTON_PREFIX) {
+        "button:quiz"
+    } else {
+        "button:unknown"
+    }
 }
 
 async fn on_click(
