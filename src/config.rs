@@ -433,8 +433,12 @@ fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
         key: Some("DISCORD_TOKEN_FILE".into()),
         message,
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| fail(format!("cannot read the token file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(format!(
+            "cannot read the token file {}: {e}",
+            path.display()
+        ))
+    })?;
     let token = text.trim();
     if token.is_empty() {
         return Err(fail(format!(
@@ -588,7 +592,10 @@ mod tests {
             (k == "DISCORD_TOKEN_FILE").then(|| missing.clone())
         })
         .unwrap_err();
-        assert!(err.to_string().contains("cannot read the token file"), "{err}");
+        assert!(
+            err.to_string().contains("cannot read the token file"),
+            "{err}"
+        );
         assert!(err.to_string().contains("DISCORD_TOKEN_FILE"), "{err}");
         std::fs::write(&f, " \n").unwrap();
         let err = Config::load(Some(&empty), env).unwrap_err();
@@ -597,7 +604,8 @@ mod tests {
 
     #[test]
     fn log_format_and_metrics_listen() {
-        let c = parse("[log]\nformat = \"json\"\n[metrics]\nlisten = \"127.0.0.1:9184\"\n").unwrap();
+        let c =
+            parse("[log]\nformat = \"json\"\n[metrics]\nlisten = \"127.0.0.1:9184\"\n").unwrap();
         assert_eq!(c.log.format, LogFormat::Json);
         assert_eq!(
             c.metrics.listen_addr(),

@@ -66,24 +66,32 @@ impl<W: Write> Write for RedactingWriter<W> {
 }
 
 /// Installs the process-wide subscriber: `RUST_LOG` (default `info`), lines on stderr in
-/// `format`, secrets redacted. Returns false when a subscriber was already installed.
+/// `format`, secrets redacted; and, with its own filter, the watch on serenity's gateway
+/// events behind `/healthz` (`discord::health::GatewayWatch`). Returns false when a
+/// subscriber was already installed.
 pub fn init(format: LogFormat) -> bool {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(Redacting(io::stderr));
-    match format {
-        LogFormat::Text => builder.try_init().is_ok(),
+    let lines = tracing_subscriber::fmt::layer().with_writer(Redacting(io::stderr));
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
         // One object per line: `timestamp`, `level`, `target`, `fields` (the message and the
         // event's fields), `span` (the current span's fields) and `spans` (all open spans,
         // outermost first), so a log shipper can filter on e.g. `span.guild`.
-        LogFormat::Json => builder
+        LogFormat::Json => lines
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .try_init()
-            .is_ok(),
-    }
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(crate::discord::health::gateway_watch())
+        .try_init()
+        .is_ok()
 }
 
 #[cfg(test)]

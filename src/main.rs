@@ -160,9 +160,10 @@ async fn health(config: &Config) -> ExitCode {
             println!("{}", body.trim_end());
             ExitCode::FAILURE
         }
+        // Every failure is 1, "unhealthy", for Docker's HEALTHCHECK (which reserves 2).
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }

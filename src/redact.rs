@@ -97,7 +97,10 @@ fn redact_path_tokens(text: &str, marker: &str) -> String {
 
 fn is_path_end(c: char) -> bool {
     // A backslash ends a path inside a JSON string (`…/callback\"`: an escaped quote).
-    matches!(c, '/' | '?' | '#' | '"' | '\'' | ')' | ',' | '>' | '`' | '\\') || c.is_whitespace()
+    matches!(
+        c,
+        '/' | '?' | '#' | '"' | '\'' | ')' | ',' | '>' | '`' | '\\'
+    ) || c.is_whitespace()
 }
 
 /// Replaces the quoted value after `field` (which ends with the opening quote). The value ends
@@ -174,9 +177,13 @@ mod tests {
             "req=Request {{ token: \"{IX}\" }} body={{\"token\":\"{IX}\"}} \
              v={{\"token\": String(\"{IX}\")}} path=/interactions/5/{IX}"
         );
-        let line = serde_json::json!({"fields": {"message": dump, "route": format!("/webhooks/1/{IX}")}})
-            .to_string();
-        assert!(line.contains("\\\"token\\\""), "the test line escapes its quotes");
+        let line =
+            serde_json::json!({"fields": {"message": dump, "route": format!("/webhooks/1/{IX}")}})
+                .to_string();
+        assert!(
+            line.contains("\\\"token\\\""),
+            "the test line escapes its quotes"
+        );
         let r = redact(&line, &[]);
         assert!(!r.contains(IX), "{r}");
         let parsed: serde_json::Value = serde_json::from_str(&r).unwrap();

@@ -85,7 +85,7 @@ async fn commands_are_registered_with_their_options() {
     );
     let cmds = reg.body.as_array().unwrap();
     let names: Vec<&str> = cmds.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["ask", "bank", "daily", "quiz"]);
+    assert_eq!(names, ["ask", "bank", "daily", "quiz", "help"]);
     let ask = &cmds[0];
     let opts: Vec<&str> = ask["options"]
         .as_array()

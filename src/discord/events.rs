@@ -28,6 +28,7 @@ pub async fn handle(
     let app = fw.user_data.clone();
     let bot_id = fw.bot_id();
     match event {
+        FullEvent::Ready { .. } | FullEvent::Resume { .. } => app.gateway.connected(),
         FullEvent::ReactionAdd { add_reaction } => {
             on_reaction(&app, bot_id, add_reaction).await;
         }

@@ -6,11 +6,21 @@
 //! reads the body. `prepbot health` is the same check from the command line (the container
 //! image has no curl).
 //!
-//! The gateway state is serenity's own: the stage its shard runners report to the shard
-//! manager. It changes when the runner notices, so a connection that dies silently reads as
-//! connected until the next heartbeat fails (at most one heartbeat interval, ~41 s).
+//! The gateway state has two sources, because serenity 0.12.5 shows a lost connection in
+//! neither alone:
+//! - the stage each shard runner reports to the shard manager (no shard running, identifying,
+//!   a restart after a failed resume);
+//! - but a connection that drops and is resumed goes from "connected" to "connected" in what
+//!   the runner reports: the resume happens inside one step of its loop. serenity says so only
+//!   in its log events ("Will attempt to auto-reconnect", "Attempting to resume"), so
+//!   [`GatewayWatch`], a tracing layer the binary installs, counts them, and the bot counts
+//!   itself connected again at its next READY or RESUMED ([`GatewayState`]).
+//!
+//! A connection that dies without an error reads as connected until serenity notices (a
+//! missed heartbeat acknowledgement, at most one heartbeat interval, ~41 s).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,16 +42,97 @@ pub const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often histogram samples are folded in between scrapes, so memory stays flat.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
+/// Gateway connections serenity reported lost in this process (see the module docs).
+static LOST: AtomicU64 = AtomicU64::new(0);
+
+/// What serenity 0.12.5 logs, under `serenity::gateway`, when a connection is lost and it
+/// starts over: an error on the socket, a resume, a reconnect, a shard restart.
+const LOST_MESSAGES: [&str; 5] = [
+    "Will attempt to auto-reconnect",
+    "Attempting to auto-reconnect",
+    "Attempting to resume",
+    "Attempting to reconnect",
+    "Requesting restart",
+];
+
+/// A tracing layer that counts the gateway connections serenity loses. Install it with
+/// [`gateway_watch`]; `logging::init` does.
+pub struct GatewayWatch;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for GatewayWatch {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut m = Message(String::new());
+        event.record(&mut m);
+        if LOST_MESSAGES.iter().any(|l| m.0.contains(l)) {
+            LOST.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// [`GatewayWatch`] with its own filter: serenity's gateway events up to DEBUG, whatever
+/// `RUST_LOG` lets through to the log lines.
+pub fn gateway_watch<S>() -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer;
+    GatewayWatch.with_filter(tracing_subscriber::filter::filter_fn(|m| {
+        m.target().starts_with("serenity::gateway") && *m.level() <= tracing::Level::DEBUG
+    }))
+}
+
+/// This bot's view of its gateway connection: connected since its last READY or RESUMED,
+/// unless serenity lost a connection since.
+#[derive(Debug, Default)]
+pub struct GatewayState {
+    up: AtomicBool,
+    /// [`LOST`] when the bot last connected.
+    up_at: AtomicU64,
+}
+
+impl GatewayState {
+    /// READY or RESUMED arrived.
+    pub fn connected(&self) {
+        self.up_at
+            .store(LOST.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.up.store(true, Ordering::SeqCst);
+    }
+
+    fn status(&self) -> Result<(), &'static str> {
+        if !self.up.load(Ordering::SeqCst) {
+            Err("not connected yet")
+        } else if LOST.load(Ordering::SeqCst) > self.up_at.load(Ordering::SeqCst) {
+            Err("connection lost, resuming")
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Why the bot is not healthy, one reason per line; `Ok` when it is.
 pub async fn check(app: &Arc<App>, shards: &serenity::ShardManager) -> Result<(), String> {
     let mut reasons = Vec::new();
-    if let Err(why) = gateway(shards).await {
+    if let Err(why) = gateway(app, shards).await {
         reasons.push(format!("gateway: {why}"));
     }
     let store = app.store.clone();
-    let answered =
-        tokio::time::timeout(STORE_TIMEOUT, tokio::task::spawn_blocking(move || store.ping()))
-            .await;
+    let answered = tokio::time::timeout(
+        STORE_TIMEOUT,
+        tokio::task::spawn_blocking(move || store.ping()),
+    )
+    .await;
     match answered {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => reasons.push(format!("store: {e}")),
@@ -58,8 +149,9 @@ pub async fn check(app: &Arc<App>, shards: &serenity::ShardManager) -> Result<()
     }
 }
 
-/// `Ok` when at least one shard runs and every shard is connected.
-async fn gateway(shards: &serenity::ShardManager) -> Result<(), String> {
+/// `Ok` when the bot is connected, at least one shard runs and every shard is connected.
+async fn gateway(app: &App, shards: &serenity::ShardManager) -> Result<(), String> {
+    app.gateway.status()?;
     let runners = shards.runners.lock().await;
     if runners.is_empty() {
         return Err("no shard is running (starting, or restarting after an error)".into());
@@ -70,7 +162,8 @@ async fn gateway(shards: &serenity::ShardManager) -> Result<(), String> {
         .iter()
         .filter_map(|id| {
             let stage = runners[id].stage;
-            (stage != serenity::ConnectionStage::Connected).then(|| format!("shard {id} is {stage}"))
+            (stage != serenity::ConnectionStage::Connected)
+                .then(|| format!("shard {id} is {stage}"))
         })
         .collect();
     if down.is_empty() {
@@ -99,7 +192,7 @@ pub fn spawn(
                 async move {
                     // Gauges of state are read when scraped: always current, never drifting.
                     crate::metrics::quiz_rounds_running(app.quiz.running());
-                    crate::metrics::gateway_connected(gateway(&shards).await.is_ok());
+                    crate::metrics::gateway_connected(gateway(&app, &shards).await.is_ok());
                     (
                         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
                         handle.render(),

@@ -84,6 +84,8 @@ pub struct App {
     pub clock: Clock,
     pub quiz: quiz::Rounds,
     pub daily: daily::Scheduler,
+    /// Connected to the gateway, for `/healthz`.
+    pub gateway: health::GatewayState,
     rng: Mutex<StdRng>,
     maintenance: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -108,6 +110,7 @@ impl App {
             clock: options.clock.clone(),
             quiz: quiz::Rounds::default(),
             daily: daily::Scheduler::default(),
+            gateway: health::GatewayState::default(),
             rng: Mutex::new(match options.seed {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_os_rng(),
@@ -308,7 +311,8 @@ impl Bot {
     pub async fn shutdown(self) {
         let deadline = tokio::time::Instant::now() + SHUTDOWN_WITHIN;
         self.app.stop_background();
-        let gateway = tokio::time::timeout(Duration::from_secs(3), self.shard_manager.shutdown_all());
+        let gateway =
+            tokio::time::timeout(Duration::from_secs(3), self.shard_manager.shutdown_all());
         if gateway.await.is_err() {
             warn!("the gateway did not close within 3 s");
         }

@@ -7,10 +7,10 @@
 //! on the commands themselves (`default_member_permissions`, see `commands`).
 
 use poise::serenity_prelude as serenity;
-use serenity::{GatewayIntents, Permissions};
 use serde_json::Value;
+use serenity::{GatewayIntents, Permissions};
 
-use super::deliver::{DeliveryError, Deliverer, Policy};
+use super::deliver::{Deliverer, DeliveryError, Policy};
 use crate::config::{Config, Secret};
 
 /// One permission one feature uses, and why.
@@ -75,11 +75,7 @@ pub const NEEDS: &[Need] = &[
         Permissions::EMBED_LINKS,
         "the question of the day is an embed",
     ),
-    need(
-        "daily",
-        Permissions::ADD_REACTIONS,
-        "the 💡 under the post",
-    ),
+    need("daily", Permissions::ADD_REACTIONS, "the 💡 under the post"),
     need(
         "daily",
         Permissions::CREATE_PUBLIC_THREADS,
@@ -263,9 +259,7 @@ pub async fn application_id(config: &Config, token: &Secret) -> Result<FoundId, 
 }
 
 fn unreachable(e: &DeliveryError) -> String {
-    format!(
-        "could not ask Discord for the application id: {e}; and the token does not carry one"
-    )
+    format!("could not ask Discord for the application id: {e}; and the token does not carry one")
 }
 
 /// The `id` of an application object, if it has a usable one.
@@ -318,7 +312,10 @@ mod tests {
         for n in shown {
             assert_eq!(n, union.to_string(), "README invite permissions");
         }
-        assert!(readme.contains(&format!("`{union}`")), "README names {union}");
+        assert!(
+            readme.contains(&format!("`{union}`")),
+            "README names {union}"
+        );
     }
 
     #[test]
@@ -330,7 +327,10 @@ mod tests {
              &scope=bot+applications.commands&permissions=3072"
         );
         let text = explain(false);
-        assert!(text.contains("Create Public Threads (daily: the discussion thread"), "{text}");
+        assert!(
+            text.contains("Create Public Threads (daily: the discussion thread"),
+            "{text}"
+        );
         assert!(!text.contains("Mention"), "{text}");
         assert!(explain(true).contains("Mention @everyone"));
         assert_eq!(display_name(Permissions::MANAGE_GUILD), "Manage Server");
@@ -372,10 +372,7 @@ mod tests {
 
     #[test]
     fn application_ids_must_be_there() {
-        assert_eq!(
-            application_id_of(&serde_json::json!({"id": "42"})),
-            Ok(42)
-        );
+        assert_eq!(application_id_of(&serde_json::json!({"id": "42"})), Ok(42));
         for bad in [
             serde_json::json!({}),
             serde_json::json!({"id": "0"}),

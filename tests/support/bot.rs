@@ -55,13 +55,22 @@ pub fn options(offset: SignedDuration) -> StartOptions {
 
 /// Starts the bot and waits until it has connected and registered its commands.
 pub async fn start(fake: &FakeDiscord, config: Config, opts: StartOptions) -> Bot {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,prepbot=info".into()),
-        )
-        .with_test_writer()
-        .try_init();
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        use tracing_subscriber::Layer;
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "warn,prepbot=info".into());
+        // As the binary's `logging::init`: the lines, and the gateway watch behind /healthz.
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_test_writer()
+                    .with_filter(filter),
+            )
+            .with(prepbot::discord::health::gateway_watch())
+            .try_init();
+    }
     let bank = Bank::load(&config.bank.paths).expect("test bank loads");
     let registered_before = fake.count(is_registration);
     let bot = discord::start(config, bank, opts)

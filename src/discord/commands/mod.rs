@@ -1,9 +1,10 @@
-//! Slash commands. Each command's doc comment is its description on Discord; parameter
-//! descriptions come from `#[description]`.
+//! Slash commands. Each command's doc comment is its description on Discord and its line in
+//! `/help`; parameter descriptions come from `#[description]`.
 
 pub mod ask;
 pub mod bank;
 pub mod daily;
+pub mod help;
 pub mod quiz;
 
 use poise::serenity_prelude as serenity;
@@ -20,7 +21,13 @@ pub fn reply(private: bool) -> poise::CreateReply {
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask::ask(), bank::bank(), daily::daily(), quiz::quiz()]
+    vec![
+        ask::ask(),
+        bank::bank(),
+        daily::daily(),
+        quiz::quiz(),
+        help::help(),
+    ]
 }
 
 /// The check behind every admin command: Manage Server, from the permissions Discord sent
