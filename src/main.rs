@@ -17,7 +17,7 @@ use prepbot::config::{Config, LogFormat};
 #[command(name = "prepbot", version, about)]
 struct Cli {
     /// Config file (default: ./config.toml when present, otherwise built-in defaults).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", env = "PREPBOT_CONFIG")]
     config: Option<PathBuf>,
     /// Log lines as `text` or `json` (one object per line); wins over `log.format`.
     #[arg(long, global = true, value_name = "FORMAT", value_parser = parse_log_format)]

@@ -517,6 +517,11 @@ async fn binary_serves_health_reads_a_token_file_and_stops_on_sigterm() {
     let (status, metrics) = get(&format!("http://127.0.0.1:{port}/metrics")).await;
     assert_eq!(status, 200);
     assert!(metrics.contains("prepbot_gateway_connected 1"), "{metrics}");
+    // An interaction, so the README's metrics line has something to show.
+    let cmd = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", cmd.clone());
+    fake.wait_callback(&cmd, WAIT).await;
+    readme_curl_lines(port).await;
 
     let t0 = Instant::now();
     sigterm(&child);
@@ -538,6 +543,40 @@ async fn binary_serves_health_reads_a_token_file_and_stops_on_sigterm() {
     let out = health(dir.path()).await;
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no answer from the bot"));
+}
+
+/// The README's `curl` lines (Hosting → Metrics and health), run as written but for the port.
+async fn readme_curl_lines(port: u16) {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let lines: Vec<String> = readme
+        .lines()
+        .filter(|l| l.starts_with("curl "))
+        .map(|l| l.replace("127.0.0.1:9184", &format!("127.0.0.1:{port}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for line in lines {
+        let out = tokio::task::spawn_blocking({
+            let line = line.clone();
+            move || Command::new("sh").args(["-c", &line]).output().unwrap()
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{line}: {out:?}");
+        if line.contains("/metrics") {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.starts_with("prepbot_interactions_total{")
+                        && l.contains("command=\"ask\"")),
+                "{line}: {stdout}"
+            );
+        } else {
+            assert!(stdout.starts_with("HTTP/1.1 200 OK"), "{line}: {stdout}");
+            assert!(stdout.ends_with("\r\n\r\nok\n"), "{line}: {stdout}");
+        }
+    }
 }
 
 /// A refused token (401 on the first request) ends the start at once, with what to do, and

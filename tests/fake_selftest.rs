@@ -286,12 +286,14 @@ async fn rest_answers_are_serenity_types() {
         .guild()
         .unwrap();
     assert_eq!(channel.name, "general");
+    // The category, the two text channels and the voice channel (the thread and the other
+    // guild's channel are not listed).
     assert_eq!(
         http.get_channels(GuildId::new(GUILD_ID))
             .await
             .unwrap()
             .len(),
-        3
+        4
     );
 
     let general = ChannelId::new(CHANNEL_ID);

@@ -28,20 +28,23 @@ pub struct Entry {
 pub fn entries(commands: &[poise::Command<Data, Error>]) -> Vec<Entry> {
     let mut out = Vec::new();
     for c in commands.iter().filter(|c| !c.hide_in_help) {
-        walk(c, c.default_member_permissions, &mut out);
+        walk(c, "/", c.default_member_permissions, &mut out);
     }
     out
 }
 
-fn walk(c: &poise::Command<Data, Error>, needs: Permissions, out: &mut Vec<Entry>) {
+/// `prefix` is the parent's path (`/daily `): poise fills `qualified_name` in only when the
+/// framework is built, and the help is also built from a bare command list in tests.
+fn walk(c: &poise::Command<Data, Error>, prefix: &str, needs: Permissions, out: &mut Vec<Entry>) {
     let needs = needs | c.default_member_permissions;
+    let path = format!("{prefix}{}", c.name);
     if !c.subcommands.is_empty() {
         for sub in c.subcommands.iter().filter(|s| !s.hide_in_help) {
-            walk(sub, needs, out);
+            walk(sub, &format!("{path} "), needs, out);
         }
         return;
     }
-    let mut usage = format!("/{}", c.qualified_name);
+    let mut usage = path;
     // Discord lists required options first.
     let required = c.parameters.iter().filter(|p| p.required);
     let optional = c.parameters.iter().filter(|p| !p.required);
