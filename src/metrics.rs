@@ -105,7 +105,7 @@ fn describe() {
 }
 
 /// One finished slash command or click: `outcome` is `ok`, `user_error`, `denied`,
-/// `bad_argument`, `error` or `panic`.
+/// `bad_argument`, `error`, `panic`, or `unknown` (a command this bot does not have).
 pub fn interaction(command: &str, outcome: &'static str, took: Option<Duration>) {
     counter!(INTERACTIONS, "command" => command.to_string(), "outcome" => outcome).increment(1);
     if let Some(t) = took {

@@ -189,12 +189,13 @@ fn run_with_a_broken_bank_names_the_place_and_does_not_start() {
     );
 }
 
-/// A bot whose Discord client ends by itself (here: Discord refuses the token) exits non-zero,
-/// so a supervisor (systemd's Restart=on-failure, Docker's restart policy) restarts it, and
-/// says why.
+/// A bot whose Discord client ends by itself (here: the gateway refuses its intents, after
+/// the token passed the first REST request) exits non-zero and says why. Which non-zero
+/// status (restart or not) is `tests/e2e_ops.rs`'s.
 #[tokio::test]
 async fn binary_exits_non_zero_when_the_discord_client_ends() {
     let fake = FakeDiscord::start().await;
+    fake.disallow_intents();
     let dir = tempfile::tempdir().unwrap();
     copy_bank(dir.path());
     std::fs::write(
@@ -204,7 +205,7 @@ async fn binary_exits_non_zero_when_the_discord_client_ends() {
     .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_prepbot"))
         .current_dir(dir.path())
-        .env("DISCORD_TOKEN", "not-the-fake-token")
+        .env("DISCORD_TOKEN", TOKEN)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -220,5 +221,6 @@ async fn binary_exits_non_zero_when_the_discord_client_ends() {
     assert!(!out.status.success(), "exit status {:?}", out.status);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("error:"), "{stderr}");
-    assert!(!stderr.contains("not-the-fake-token"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    assert_eq!(fake.identify_count(), 1, "the client had started");
 }

@@ -88,9 +88,13 @@ where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     use tracing_subscriber::Layer;
-    GatewayWatch.with_filter(tracing_subscriber::filter::filter_fn(|m| {
-        m.target().starts_with("serenity::gateway") && *m.level() <= tracing::Level::DEBUG
-    }))
+    GatewayWatch.with_filter(
+        tracing_subscriber::filter::filter_fn(|m| {
+            m.target().starts_with("serenity::gateway") && *m.level() <= tracing::Level::DEBUG
+        })
+        // Trace-level callsites stay off unless RUST_LOG turns them on for the lines.
+        .with_max_level_hint(tracing::level_filters::LevelFilter::DEBUG),
+    )
 }
 
 /// This bot's view of its gateway connection: connected since its last READY or RESUMED,

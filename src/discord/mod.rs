@@ -6,7 +6,9 @@
 //!
 //! [`start`] builds the client. REST goes to `discord.api_base` when set (serenity's proxy
 //! mode, which needs its rate limiter off); sends that matter go through [`deliver`], which
-//! retries what serenity does not.
+//! retries what serenity does not. Running it as a service: [`permissions`] knows what the
+//! bot needs from Discord (invite permissions, intents, the application id), [`health`]
+//! serves `/metrics` and `/healthz`, and [`Bot::shutdown`] stops it within 10 s.
 
 pub mod commands;
 pub mod daily;
