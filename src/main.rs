@@ -28,7 +28,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start the bot (the default). Needs DISCORD_TOKEN or discord.token.
+    /// Start the bot (the default). Needs DISCORD_TOKEN (or DISCORD_TOKEN_FILE, or discord.token).
     Run,
     /// Validate bank files and print a summary; exit 0 when valid, 2 with every error when not.
     Check {
