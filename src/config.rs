@@ -47,6 +47,8 @@ pub struct Config {
     pub daily: DailyConfig,
     pub quiz: QuizConfig,
     pub practice: PracticeConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -165,6 +167,51 @@ impl Default for PracticeConfig {
     }
 }
 
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event (tracing's default format).
+    #[default]
+    Text,
+    /// One JSON object per line, with the current span's fields and the span list, for log
+    /// shippers (journald, Loki, Elasticsearch …).
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("`{other}` is not a log format; use text or json")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+/// The Prometheus and health listener. Off unless `listen` is set.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// `IP:port` serving `/metrics` and `/healthz`, e.g. `127.0.0.1:9184`.
+    pub listen: Option<String>,
+}
+
+impl MetricsConfig {
+    /// The address to listen on, when the listener is on. `validate` has checked it parses.
+    pub fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen.as_deref().and_then(|l| l.trim().parse().ok())
+    }
+}
+
 /// A configuration problem, at the place in the file when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
@@ -193,8 +240,9 @@ impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Loads the configuration: `path` when given (it must exist), else `./config.toml` when
-    /// present, else the defaults; then applies `DISCORD_TOKEN` from `env`. Relative paths in
-    /// a file are taken relative to that file's directory.
+    /// present, else the defaults; then applies `DISCORD_TOKEN` (or, without it, the file named
+    /// by `DISCORD_TOKEN_FILE`) from `env`. Relative paths in a file are taken relative to that
+    /// file's directory.
     pub fn load(
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
@@ -223,6 +271,8 @@ impl Config {
         };
         if let Some(token) = env("DISCORD_TOKEN").filter(|t| !t.trim().is_empty()) {
             config.discord.token = Some(Secret::new(token.trim()));
+        } else if let Some(file) = env("DISCORD_TOKEN_FILE").filter(|f| !f.trim().is_empty()) {
+            config.discord.token = Some(read_token_file(Path::new(file.trim()))?);
         }
         Ok(config)
     }
@@ -346,6 +396,18 @@ impl Config {
                 ),
             ));
         }
+        if let Some(listen) = &self.metrics.listen {
+            if listen.trim().parse::<std::net::SocketAddr>().is_err() {
+                return Err((
+                    "metrics.listen".into(),
+                    format!(
+                        "`{listen}` is not an IP:port; use e.g. \"127.0.0.1:9184\" (this host \
+                         only) or \"0.0.0.0:9184\" (every interface, e.g. in a container), or \
+                         remove the key to turn metrics off"
+                    ),
+                ));
+            }
+        }
         if self.quiz.intermission_seconds > 60 {
             return Err((
                 "quiz.intermission_seconds".into(),
@@ -385,6 +447,33 @@ impl Config {
         };
         format!("Discord REST at {base}, {scope}")
     }
+}
+
+/// The token from a file (`DISCORD_TOKEN_FILE`): a systemd credential (`LoadCredential=`) or a
+/// Docker/compose secret, so the token never sits in the environment or in a unit file. The
+/// message names the file, never its content.
+fn read_token_file(path: &Path) -> Result<Secret, ConfigError> {
+    let fail = |message: String| ConfigError {
+        path: None,
+        line: 1,
+        col: 1,
+        key: Some("DISCORD_TOKEN_FILE".into()),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(format!(
+            "cannot read the token file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(fail(format!(
+            "the token file {} is empty; put the bot token in it",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(token))
 }
 
 fn locate(text: &str, offset: usize) -> (usize, usize) {
@@ -504,6 +593,65 @@ mod tests {
         // An empty variable does not erase the file's token.
         let c = Config::load(Some(&p), |_| Some("  ".into())).unwrap();
         assert_eq!(c.discord.token.unwrap().expose(), "from-file");
+    }
+
+    #[test]
+    fn token_file_is_read_when_the_variable_is_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("discord-token");
+        std::fs::write(&f, "from-file-token\n").unwrap();
+        let path = f.display().to_string();
+        let env = |k: &str| (k == "DISCORD_TOKEN_FILE").then(|| path.clone());
+        let c = Config::load(Some(&dir.path().join("none.toml")), env);
+        // An explicit config path must exist; without one the defaults apply.
+        assert!(c.is_err());
+        let empty = dir.path().join("c.toml");
+        std::fs::write(&empty, "").unwrap();
+        let c = Config::load(Some(&empty), env).unwrap();
+        assert_eq!(c.discord.token.unwrap().expose(), "from-file-token");
+        // DISCORD_TOKEN wins over the file.
+        let both = |k: &str| match k {
+            "DISCORD_TOKEN" => Some("from-env".to_string()),
+            "DISCORD_TOKEN_FILE" => Some(path.clone()),
+            _ => None,
+        };
+        let c = Config::load(Some(&empty), both).unwrap();
+        assert_eq!(c.discord.token.unwrap().expose(), "from-env");
+        // A missing or empty file is an error naming the file, not the token.
+        let missing = dir.path().join("nope").display().to_string();
+        let err = Config::load(Some(&empty), |k| {
+            (k == "DISCORD_TOKEN_FILE").then(|| missing.clone())
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot read the token file"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("DISCORD_TOKEN_FILE"), "{err}");
+        std::fs::write(&f, " \n").unwrap();
+        let err = Config::load(Some(&empty), env).unwrap_err();
+        assert!(err.to_string().contains("is empty"), "{err}");
+    }
+
+    #[test]
+    fn log_format_and_metrics_listen() {
+        let c =
+            parse("[log]\nformat = \"json\"\n[metrics]\nlisten = \"127.0.0.1:9184\"\n").unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(
+            c.metrics.listen_addr(),
+            Some("127.0.0.1:9184".parse().unwrap())
+        );
+        assert_eq!(Config::default().metrics.listen_addr(), None);
+        assert_eq!(Config::default().log.format, LogFormat::Text);
+        let err = parse("[log]\nformat = \"yaml\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("log.format"), "{err}");
+        let err = parse("[metrics]\nlisten = \"localhost:9184\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("metrics.listen"), "{err}");
+        assert_eq!((err.line, err.col), (2, 10), "{err}");
+        assert!(err.message.contains("127.0.0.1:9184"), "{err}");
+        assert_eq!("JSON".parse::<LogFormat>(), Ok(LogFormat::Json));
+        assert!("xml".parse::<LogFormat>().is_err());
     }
 
     #[test]

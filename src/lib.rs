@@ -1,8 +1,9 @@
 //! prepbot: a Discord bot for interview-practice servers.
 //!
 //! The crate is a pure core with a thin Discord edge (see ARCHITECTURE.md):
-//! [`bank`], [`daily`], [`practice`], [`quiz`] and [`text`] know nothing of Discord; [`store`] is the one
-//! place with SQL; [`discord`] translates between Discord and the core.
+//! [`bank`], [`daily`], [`practice`], [`quiz`] and [`text`] know nothing of Discord; [`store`] is
+//! the one place with SQL; [`discord`] translates between Discord and the core. [`metrics`]
+//! names what is measured, for both.
 
 // One error policy: a `Result` is handled or logged, never dropped with `let _ =`
 // (tests may). See `discord::errors`.
@@ -13,6 +14,7 @@ pub mod config;
 pub mod daily;
 pub mod discord;
 pub mod logging;
+pub mod metrics;
 pub mod practice;
 pub mod quiz;
 pub mod redact;

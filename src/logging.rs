@@ -5,13 +5,16 @@
 //! for lines we do not write ourselves: serenity's `#[instrument]` spans print whole requests
 //! (interaction tokens included) at INFO, and its gateway traces print raw payloads. A log
 //! line is formatted whole and written with one `write_all`, so a token is never split across
-//! two writes.
+//! two writes. The same holds for JSON lines (`log.format = "json"`): `redact` knows the
+//! escaped shapes a token takes inside a JSON string.
 
 use std::io::{self, Write};
 use std::sync::RwLock;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
 
 /// Literal secrets to redact besides the token shapes `redact` knows (the bot token).
 static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
@@ -62,13 +65,31 @@ impl<W: Write> Write for RedactingWriter<W> {
     }
 }
 
-/// Installs the process-wide subscriber: `RUST_LOG` (default `info`), human-readable lines
-/// on stderr, secrets redacted. Returns false when a subscriber was already installed.
-pub fn init() -> bool {
+/// Installs the process-wide subscriber: `RUST_LOG` (default `info`), lines on stderr in
+/// `format`, secrets redacted; and, with its own filter, the watch on serenity's gateway
+/// events behind `/healthz` (`discord::health::GatewayWatch`). Returns false when a
+/// subscriber was already installed.
+pub fn init(format: LogFormat) -> bool {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(Redacting(io::stderr))
+    let lines = tracing_subscriber::fmt::layer().with_writer(Redacting(io::stderr));
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        // One object per line: `timestamp`, `level`, `target`, `fields` (the message and the
+        // event's fields), `span` (the current span's fields) and `spans` (all open spans,
+        // outermost first), so a log shipper can filter on e.g. `span.guild`.
+        LogFormat::Json => lines
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(crate::discord::health::gateway_watch())
         .try_init()
         .is_ok()
 }

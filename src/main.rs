@@ -10,22 +10,25 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use prepbot::bank::{lint, BagState, Bank, BankError, Difficulty, Filter, Question};
-use prepbot::config::Config;
+use prepbot::config::{Config, LogFormat};
 
 /// A Discord bot for interview practice: /ask, a question of the day, quiz rounds.
 #[derive(Parser, Debug)]
 #[command(name = "prepbot", version, about)]
 struct Cli {
     /// Config file (default: ./config.toml when present, otherwise built-in defaults).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", env = "PREPBOT_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines as `text` or `json` (one object per line); wins over `log.format`.
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = parse_log_format)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start the bot (the default). Needs DISCORD_TOKEN or discord.token.
+    /// Start the bot (the default). Needs DISCORD_TOKEN (or DISCORD_TOKEN_FILE, or discord.token).
     Run,
     /// Validate bank files and print a summary; exit 0 when valid, 2 with every error when not.
     /// Also warns about weak content: near-duplicate questions, quiz options that give the
@@ -48,9 +51,22 @@ enum Command {
         #[arg(long)]
         id: Option<String>,
     },
+    /// Print the URL that adds this bot to a server, with exactly the permissions it uses.
+    Invite {
+        /// Also ask for Mention @everyone, @here, and All Roles: needed only to ping a role
+        /// that is not mentionable with the daily question.
+        #[arg(long)]
+        role_pings: bool,
+    },
+    /// Ask the running bot's /healthz (on metrics.listen); exit 0 when healthy, 1 when not.
+    Health,
 }
 
 fn parse_difficulty(s: &str) -> Result<Difficulty, String> {
+    s.parse()
+}
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
     s.parse()
 }
 
@@ -60,7 +76,6 @@ fn main() -> ExitCode {
     if let Ok(token) = std::env::var("DISCORD_TOKEN") {
         prepbot::logging::register_secret(&token);
     }
-    prepbot::logging::init();
     let config = match Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
@@ -71,6 +86,8 @@ fn main() -> ExitCode {
     if let Some(token) = &config.discord.token {
         prepbot::logging::register_secret(token.expose());
     }
+    // After the config (it chooses the format), and after every secret is registered.
+    prepbot::logging::init(cli.log_format.unwrap_or(config.log.format));
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(config),
         Command::Check { strict, paths } => {
@@ -95,6 +112,64 @@ fn main() -> ExitCode {
                 id,
             },
         ),
+        Command::Invite { role_pings } => block_on(invite(&config, role_pings)),
+        Command::Health => block_on(health(&config)),
+    }
+}
+
+/// Runs `fut` on a runtime made for it: `invite` and `health` make one request each.
+fn block_on(fut: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(fut),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn invite(config: &Config, role_pings: bool) -> ExitCode {
+    use prepbot::discord::permissions;
+    let Some(token) = &config.discord.token else {
+        eprintln!("error: {}", prepbot::discord::StartError::NoToken);
+        return ExitCode::from(2);
+    };
+    let app_id = match permissions::application_id(config, token).await {
+        Ok(found) => {
+            if let Some(note) = found.note {
+                eprintln!("note: {note}");
+            }
+            found.id
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let perms = permissions::invite_permissions(role_pings);
+    eprintln!("{}", permissions::explain(role_pings));
+    println!("{}", permissions::invite_url(app_id, perms));
+    ExitCode::SUCCESS
+}
+
+async fn health(config: &Config) -> ExitCode {
+    match prepbot::discord::health::probe(config).await {
+        Ok(body) => {
+            println!("{}", body.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(prepbot::discord::health::ProbeError::Unhealthy(body)) => {
+            println!("{}", body.trim_end());
+            ExitCode::FAILURE
+        }
+        // Every failure is 1, "unhealthy", for Docker's HEALTHCHECK (which reserves 2).
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -233,13 +308,20 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(prepbot::discord::run(config, bank)) {
+    let result = runtime.block_on(prepbot::discord::run(config, bank));
+    // Tasks still running (a blocking store call, a stuck send) must not hold the exit past
+    // the supervisor's stop timeout: `run` already waited what it should.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            match e {
-                prepbot::discord::StartError::NoToken => ExitCode::from(2),
-                _ => ExitCode::FAILURE,
+            // 2: a setup problem that a restart does not fix (the unit file's
+            // RestartPreventExitStatus=2); 1: restart.
+            if e.is_setup_problem() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }

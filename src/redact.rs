@@ -21,13 +21,20 @@ pub const REDACTED: &str = "<redacted>";
 const TOKEN_PATHS: [&str; 2] = ["interactions/", "webhooks/"];
 
 /// Field names whose quoted value is a token, as Debug or JSON prints them.
-const TOKEN_FIELDS: [&str; 5] = [
+const TOKEN_FIELDS: [&str; 10] = [
     "token: \"",
     "\"token\":\"",
     "\"token\": \"",
     "token=\"",
     // serde_json's Debug of a Value, which serenity prints for events it cannot parse.
     "\"token\": String(\"",
+    // The same five inside a JSON log line (`log.format = "json"`), where the quotes of a
+    // message or field are escaped.
+    "token: \\\"",
+    "\\\"token\\\":\\\"",
+    "\\\"token\\\": \\\"",
+    "token=\\\"",
+    "\\\"token\\\": String(\\\"",
 ];
 
 /// `text` with every token-shaped secret and every literal in `known` replaced by
@@ -89,10 +96,16 @@ fn redact_path_tokens(text: &str, marker: &str) -> String {
 }
 
 fn is_path_end(c: char) -> bool {
-    matches!(c, '/' | '?' | '#' | '"' | '\'' | ')' | ',' | '>' | '`') || c.is_whitespace()
+    // A backslash ends a path inside a JSON string (`…/callback\"`: an escaped quote).
+    matches!(
+        c,
+        '/' | '?' | '#' | '"' | '\'' | ')' | ',' | '>' | '`' | '\\'
+    ) || c.is_whitespace()
 }
 
-/// Replaces the quoted value after `field` (which ends with the opening quote).
+/// Replaces the quoted value after `field` (which ends with the opening quote). The value ends
+/// at a quote, or at a backslash: inside a JSON log line the closing quote is escaped (`\"`),
+/// and no token contains a backslash.
 fn redact_quoted(text: &str, field: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -100,7 +113,7 @@ fn redact_quoted(text: &str, field: &str) -> String {
         let start = at + field.len();
         out.push_str(&rest[..start]);
         rest = &rest[start..];
-        let end = rest.find('"').unwrap_or(rest.len());
+        let end = rest.find(['"', '\\']).unwrap_or(rest.len());
         if end > 0 {
             out.push_str(REDACTED);
         }
@@ -154,6 +167,33 @@ mod tests {
             redact(&value_debug, &[]),
             "Object {\"token\": String(\"<redacted>\"), \"type\": Number(2)}"
         );
+    }
+
+    /// A JSON log line escapes the quotes of the Debug dumps it carries; the tokens in them go
+    /// all the same, and the line stays valid JSON.
+    #[test]
+    fn json_log_lines_lose_their_tokens_and_stay_json() {
+        let dump = format!(
+            "req=Request {{ token: \"{IX}\" }} body={{\"token\":\"{IX}\"}} \
+             v={{\"token\": String(\"{IX}\")}} path=/interactions/5/{IX}"
+        );
+        let line =
+            serde_json::json!({"fields": {"message": dump, "route": format!("/webhooks/1/{IX}")}})
+                .to_string();
+        assert!(
+            line.contains("\\\"token\\\""),
+            "the test line escapes its quotes"
+        );
+        let r = redact(&line, &[]);
+        assert!(!r.contains(IX), "{r}");
+        let parsed: serde_json::Value = serde_json::from_str(&r).unwrap();
+        let message = parsed["fields"]["message"].as_str().unwrap();
+        assert_eq!(
+            message,
+            "req=Request { token: \"<redacted>\" } body={\"token\":\"<redacted>\"} \
+             v={\"token\": String(\"<redacted>\")} path=/interactions/5/<redacted>"
+        );
+        assert_eq!(parsed["fields"]["route"], "/webhooks/1/<redacted>");
     }
 
     #[test]

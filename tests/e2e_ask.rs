@@ -94,7 +94,8 @@ async fn commands_are_registered_with_their_options() {
             "quiz",
             "practice",
             "stats",
-            "forget-me"
+            "forget-me",
+            "help"
         ]
     );
     let ask = &cmds[0];

@@ -191,14 +191,16 @@ fn run_with_a_broken_bank_names_the_place_and_does_not_start() {
     );
 }
 
-/// A bot whose Discord client ends by itself (here: Discord refuses the token) exits non-zero,
-/// so a supervisor (systemd's Restart=on-failure, Docker's restart policy) restarts it, and
-/// says why.
+/// A bot whose Discord client ends by itself (here: the gateway refuses its intents, after
+/// the token passed the first REST request) exits non-zero and says why. Which non-zero
+/// status (restart or not) is `tests/e2e_ops.rs`'s.
 #[tokio::test]
 async fn binary_exits_non_zero_when_the_discord_client_ends() {
     let fake = FakeDiscord::start().await;
+    // The client starts, then Discord closes the gateway for good (4014, intents not allowed).
+    fake.disallow_intents();
     let dir = workdir(&fake, "");
-    let (mut child, log) = spawn_bot(dir.path(), "not-the-fake-token");
+    let (mut child, log) = spawn_bot(dir.path(), TOKEN);
     let status = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || child.wait()),
@@ -210,5 +212,6 @@ async fn binary_exits_non_zero_when_the_discord_client_ends() {
     assert!(!status.success(), "exit status {status:?}");
     let log = log.join().unwrap();
     assert!(log.contains("error:"), "{log}");
-    assert!(!log.contains("not-the-fake-token"), "the token was logged");
+    assert!(!log.contains(TOKEN), "the token was logged");
+    assert_eq!(fake.identify_count(), 1, "the client had started");
 }

@@ -125,6 +125,26 @@ impl Scheduler {
         }
     }
 
+    /// Waits up to `within` for the posts being sent or finished to end (shutdown: a post on
+    /// its way gets to record its message id), and returns how many are still going.
+    pub async fn drain(&self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = self
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .inflight
+                .len();
+            if left == 0 || tokio::time::Instant::now() >= deadline {
+                return left;
+            }
+            // A post takes a few REST round trips: polling at this pace costs nothing and
+            // adds at most 20 ms to a shutdown.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// How many guilds have a transient failure waiting for a retry (for tests of retention).
     pub fn pending_retries(&self) -> usize {
         self.state
@@ -225,7 +245,11 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
             };
             match plan_for(&app, &row, &parsed, now) {
                 Plan::WaitUntil { at, .. } => next = next.min(at),
-                Plan::PostNow { date, late, .. } => {
+                Plan::PostNow {
+                    date,
+                    late,
+                    scheduled,
+                } => {
                     if let Some(at) = backoff_until(&state, row.guild_id, now) {
                         next = next.min(at);
                         continue;
@@ -233,6 +257,8 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
                     let Some(guard) = Inflight::take(&state, row.guild_id) else {
                         continue;
                     };
+                    let lag = now.duration_since(scheduled).max(SignedDuration::ZERO);
+                    crate::metrics::daily_lag(Duration::try_from(lag).unwrap_or_default());
                     if late {
                         info!(guild = row.guild_id, %date, "posting the daily question late");
                     }
@@ -326,6 +352,7 @@ async fn post_scheduled(
                 );
                 warn!(guild = row.guild_id, "{msg}");
                 app.store.set_schedule_error(row.guild_id, Some(&msg))?;
+                crate::metrics::daily_post("no_question");
                 return Ok(());
             };
             let number = app.store.next_post_number(row.guild_id)?;
@@ -365,6 +392,7 @@ async fn post_scheduled(
             None => {
                 app.store
                     .set_schedule_error(row.guild_id, Some("no question in the bank matches"))?;
+                crate::metrics::daily_post("no_question");
                 return Ok(());
             }
         },
@@ -380,6 +408,7 @@ async fn post_scheduled(
                 guild = row.guild_id,
                 "found the daily post of an earlier attempt"
             );
+            crate::metrics::daily_post("found");
         }
     }
     let message_id = match sent {
@@ -387,8 +416,12 @@ async fn post_scheduled(
         None => {
             app.store.post_attempt(intent.id)?;
             match send_post(app, row, &intent, &question).await {
-                Ok(id) => id,
+                Ok(id) => {
+                    crate::metrics::daily_post("sent");
+                    id
+                }
                 Err(e) if e.is_permanent() => {
+                    crate::metrics::daily_post("failed");
                     let msg = format!(
                         "{date_str}: could not post in <#{}>: {} — check that the channel exists \
                          and the bot can view it, send messages, embed links and add reactions",
@@ -401,6 +434,7 @@ async fn post_scheduled(
                     return Ok(());
                 }
                 Err(e) => {
+                    crate::metrics::daily_post("retry");
                     app.store.note_post_error(intent.id, &e.summary())?;
                     app.store.set_schedule_error(
                         row.guild_id,

@@ -234,6 +234,13 @@ impl Deliverer {
         parse(&Method::POST, &path, &bytes)
     }
 
+    /// The bot's application (`GET /oauth2/applications/@me`): its id and flags. The first
+    /// request at start, so a refused token (401) is reported before anything else.
+    pub async fn application(&self) -> Result<Value, DeliveryError> {
+        self.send(Method::GET, "/oauth2/applications/@me", None)
+            .await
+    }
+
     /// Replaces the application's commands (globally, or in one guild).
     pub async fn put_commands(
         &self,
@@ -335,6 +342,7 @@ impl Deliverer {
                 warn!(%what, attempts = attempt, error = %err.summary(), "giving up");
                 return Err(err);
             }
+            crate::metrics::rest_retry(err.status);
             debug!(%what, attempt, ?wait, error = %err.summary(), "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;

@@ -122,7 +122,50 @@ pub const OUR_FAULT: &str =
 
 pub const BUSY: &str = "The bot's database is busy right now. Please try again in a few seconds.";
 
+/// When a command started, kept in poise's per-invocation data for [`finished`].
+struct Started(std::time::Instant);
+
+/// poise's `pre_command`: notes the start, for the interaction latency histogram.
+pub async fn started(ctx: super::Context<'_>) {
+    ctx.set_invocation_data(Started(std::time::Instant::now()))
+        .await;
+}
+
+/// poise's `post_command` (the command returned `Ok`).
+pub async fn finished(ctx: super::Context<'_>) {
+    count(ctx, "ok").await;
+}
+
+/// Counts one finished command by name and outcome, with its duration when it got as far
+/// as starting (a failed check stops it before).
+async fn count(ctx: super::Context<'_>, outcome: &'static str) {
+    let took = ctx
+        .invocation_data::<Started>()
+        .await
+        .map(|s| s.0.elapsed());
+    crate::metrics::interaction(&ctx.command().qualified_name, outcome, took);
+}
+
 pub async fn on_error(err: FrameworkError<'_, Data, Error>) {
+    // Every outcome is counted (`prepbot_interactions_total`) before it is answered.
+    if let Some(ctx) = err.ctx() {
+        let outcome = match &err {
+            FrameworkError::Command { error, .. } if error.is_user() => "user_error",
+            FrameworkError::Command { .. } => "error",
+            FrameworkError::CommandPanic { .. } => "panic",
+            FrameworkError::CommandCheckFailed { error: Some(e), .. } if !e.is_user() => "error",
+            FrameworkError::CommandCheckFailed { .. }
+            | FrameworkError::MissingUserPermissions { .. }
+            | FrameworkError::MissingBotPermissions { .. }
+            | FrameworkError::GuildOnly { .. }
+            | FrameworkError::CooldownHit { .. } => "denied",
+            _ => "bad_argument",
+        };
+        count(ctx, outcome).await;
+    } else if let FrameworkError::UnknownInteraction { .. } = &err {
+        // Not the name Discord sent: a forged one must not make a new time series.
+        crate::metrics::interaction("(unknown command)", "unknown", None);
+    }
     match err {
         FrameworkError::Command { error, ctx, .. } => {
             if !error.is_user() {

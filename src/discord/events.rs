@@ -31,13 +31,22 @@ pub async fn handle(
     let app = fw.user_data.clone();
     let bot_id = fw.bot_id();
     match event {
+        FullEvent::Ready { .. } | FullEvent::Resume { .. } => app.gateway.connected(),
         FullEvent::ReactionAdd { add_reaction } => {
             on_reaction(&app, bot_id, add_reaction).await;
         }
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
         } => {
-            on_click(fw.serenity_context, &app, click).await?;
+            let since = std::time::Instant::now();
+            let result = on_click(fw.serenity_context, &app, click).await;
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            crate::metrics::interaction(
+                button_kind(&click.data.custom_id),
+                outcome,
+                Some(since.elapsed()),
+            );
+            result?;
         }
         _ => {}
     }
@@ -282,6 +291,18 @@ pub fn ephemeral(text: impl Into<String>) -> CreateInteractionResponse {
             .ephemeral(true)
             .allowed_mentions(render::no_mentions()),
     )
+}
+
+/// A click's "command" label for metrics: the kind of button, never the custom id itself (a
+/// forged id must not make a new time series).
+fn button_kind(custom_id: &str) -> &'static str {
+    match custom_id::parse(custom_id) {
+        Some(CustomId::Reveal(_)) => "button:reveal",
+        Some(CustomId::Quiz { .. }) => "button:quiz",
+        Some(CustomId::Forget { .. }) => "button:forget",
+        Some(CustomId::Practice(_)) => "button:practice",
+        None => "button:unknown",
+    }
 }
 
 async fn on_click(

@@ -6,7 +6,9 @@
 //!
 //! [`start`] builds the client. REST goes to `discord.api_base` when set (serenity's proxy
 //! mode, which needs its rate limiter off); sends that matter go through [`deliver`], which
-//! retries what serenity does not.
+//! retries what serenity does not. Running it as a service: [`permissions`] knows what the
+//! bot needs from Discord (invite permissions, intents, the application id), [`health`]
+//! serves `/metrics` and `/healthz`, and [`Bot::shutdown`] stops it within 10 s.
 
 pub mod commands;
 pub mod custom_id;
@@ -14,6 +16,8 @@ pub mod daily;
 pub mod deliver;
 pub mod errors;
 pub mod events;
+pub mod health;
+pub mod permissions;
 pub mod practice;
 pub mod quiz;
 pub mod reminders;
@@ -28,7 +32,7 @@ use jiff::{SignedDuration, Timestamp};
 use poise::serenity_prelude as serenity;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::bank::{Bank, BankError};
 use crate::config::Config;
@@ -86,6 +90,8 @@ pub struct App {
     pub quiz: quiz::Rounds,
     pub daily: daily::Scheduler,
     pub reminders: reminders::Scheduler,
+    /// Connected to the gateway, for `/healthz`.
+    pub gateway: health::GatewayState,
     rng: Mutex<StdRng>,
     maintenance: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -111,6 +117,7 @@ impl App {
             quiz: quiz::Rounds::default(),
             daily: daily::Scheduler::default(),
             reminders: reminders::Scheduler::default(),
+            gateway: health::GatewayState::default(),
             rng: Mutex::new(match options.seed {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_os_rng(),
@@ -197,46 +204,147 @@ impl Default for StartOptions {
 #[derive(Debug)]
 pub enum StartError {
     NoToken,
+    /// Discord answered 401 to the first request: the token was reset or mistyped.
+    InvalidToken,
+    /// Discord's application object has no usable id (not a bot token?).
+    NoApplicationId(String),
+    /// Privileged intents the bot asks for that the application does not enable.
+    MissingIntents(Vec<&'static str>),
     Store(crate::store::StoreError),
+    /// `metrics.listen` could not be bound.
+    Listen {
+        addr: String,
+        error: std::io::Error,
+    },
     Client(serenity::Error),
     /// The Discord client ended on its own (a fatal gateway error, a panic): a supervisor
     /// should restart the process, so this is an error exit.
     ClientEnded(String),
 }
 
+impl StartError {
+    /// A problem a restart does not fix (a missing or refused token, a portal setting, a
+    /// listen address): the process exits 2 and the systemd unit does not restart it
+    /// (`RestartPreventExitStatus=2`). Everything else exits 1, to be restarted; a refused
+    /// database file too, as it always has (a lock or a full disk can pass).
+    pub fn is_setup_problem(&self) -> bool {
+        use serenity::GatewayError as G;
+        match self {
+            StartError::NoToken
+            | StartError::InvalidToken
+            | StartError::NoApplicationId(_)
+            | StartError::MissingIntents(_)
+            | StartError::Listen { .. } => true,
+            StartError::Store(_) => false,
+            StartError::Client(serenity::Error::Gateway(
+                G::InvalidAuthentication | G::InvalidGatewayIntents | G::DisallowedGatewayIntents,
+            )) => true,
+            StartError::Client(_) | StartError::ClientEnded(_) => false,
+        }
+    }
+}
+
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use serenity::GatewayError as G;
         match self {
             StartError::NoToken => f.write_str(
                 "no bot token: set DISCORD_TOKEN=… (or discord.token in config.toml); \
                  get one at https://discord.com/developers/applications → your app → Bot",
             ),
+            StartError::InvalidToken => f.write_str(permissions::INVALID_TOKEN),
+            StartError::NoApplicationId(why) => f.write_str(why),
+            StartError::MissingIntents(names) => write!(
+                f,
+                "the bot needs privileged intents its application does not enable: {}; turn \
+                 them on at https://discord.com/developers/applications → your app → Bot → \
+                 Privileged Gateway Intents",
+                names.join(", ")
+            ),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::Listen { addr, error } => write!(
+                f,
+                "cannot listen on {addr} (metrics.listen): {error}; pick a free port or remove \
+                 the key"
+            ),
+            StartError::Client(serenity::Error::Gateway(G::InvalidAuthentication)) => write!(
+                f,
+                "Discord's gateway refused the bot token (close code 4004): {}",
+                permissions::INVALID_TOKEN
+            ),
+            StartError::Client(serenity::Error::Gateway(
+                G::DisallowedGatewayIntents | G::InvalidGatewayIntents,
+            )) => write!(
+                f,
+                "Discord's gateway refused the intents the bot asks for (close code 4013/4014): \
+                 turn on the privileged ones it needs at \
+                 https://discord.com/developers/applications → your app → Bot → Privileged \
+                 Gateway Intents (prepbot asks for: {})",
+                intent_names()
+            ),
             StartError::Client(e) => write!(f, "could not start the Discord client: {e}"),
             StartError::ClientEnded(why) => write!(f, "the Discord client stopped: {why}"),
         }
     }
 }
 
+/// The intents the bot asks for, by name, for error messages.
+fn intent_names() -> String {
+    intents()
+        .iter_names()
+        .map(|(name, _)| name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl std::error::Error for StartError {}
+
+/// How long a clean shutdown (SIGTERM, Ctrl-C) may take in all: under the 10 s a supervisor
+/// waits before it kills (systemd's default `TimeoutStopSec` is 90 s, Docker's stop timeout 10 s).
+pub const SHUTDOWN_WITHIN: Duration = Duration::from_secs(9);
 
 /// A running bot.
 pub struct Bot {
     pub app: Data,
     shard_manager: Arc<serenity::ShardManager>,
     task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
+    /// The `/metrics` and `/healthz` listener, when `metrics.listen` is set.
+    ops: Option<tokio::task::JoinHandle<()>>,
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Bot {
-    /// Stops the gateway connection and background tasks, and waits for the client to end.
+    /// Stops cleanly within [`SHUTDOWN_WITHIN`]: no new work (scheduler, quiz drivers, purge),
+    /// the gateway closed (no new interactions), then daily posts already on their way are
+    /// given the time left to be sent and recorded, so none is left with an unknown outcome.
     pub async fn shutdown(self) {
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_WITHIN;
         self.app.stop_background();
-        self.shard_manager.shutdown_all().await;
-        match tokio::time::timeout(Duration::from_secs(10), self.task).await {
+        let gateway =
+            tokio::time::timeout(Duration::from_secs(3), self.shard_manager.shutdown_all());
+        if gateway.await.is_err() {
+            warn!("the gateway did not close within 3 s");
+        }
+        let left = self
+            .app
+            .daily
+            .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            .await;
+        if left > 0 {
+            warn!(
+                posts = left,
+                "daily posts still in flight at shutdown: the next start looks for them in \
+                 their channel before posting again"
+            );
+        }
+        match tokio::time::timeout_at(deadline, self.task).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => error!("the Discord client ended with an error: {e}"),
             Ok(Err(e)) => error!("the Discord client task failed: {e}"),
-            Err(_) => error!("the Discord client did not stop within 10 s"),
+            Err(_) => error!("the Discord client did not stop in time"),
+        }
+        if let Some(ops) = self.ops {
+            ops.abort();
         }
     }
 
@@ -252,6 +360,11 @@ impl Bot {
 
     pub fn shard_manager(&self) -> Arc<serenity::ShardManager> {
         self.shard_manager.clone()
+    }
+
+    /// Where `/metrics` and `/healthz` are served (the bound address: a `:0` port resolved).
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_addr
     }
 }
 
@@ -270,6 +383,14 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         .filter(|t| !t.expose().trim().is_empty())
         .ok_or(StartError::NoToken)?;
     let store = Arc::new(Store::open(&config.storage.path).map_err(StartError::Store)?);
+    // Before connecting: a taken port is a setup error to report now, not after READY.
+    let listener = health::bind(&config)
+        .await
+        .map_err(|error| StartError::Listen {
+            addr: config.metrics.listen.clone().unwrap_or_default(),
+            error,
+        })?;
+    let metrics = listener.as_ref().map(|_| crate::metrics::install());
     info!(
         questions = bank.len(),
         storage = %config.storage.path.display(),
@@ -277,6 +398,7 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         config.describe_target()
     );
     let app = Arc::new(App::new(config, bank, store, &options));
+    preflight(&app).await?;
 
     let mut http =
         serenity::HttpBuilder::new(token.expose()).default_allowed_mentions(render::no_mentions());
@@ -293,6 +415,8 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         .options(poise::FrameworkOptions {
             commands: commands::all(),
             on_error: |e| Box::pin(errors::on_error(e)),
+            pre_command: |ctx| Box::pin(errors::started(ctx)),
+            post_command: |ctx| Box::pin(errors::finished(ctx)),
             event_handler: |ctx, event| Box::pin(events::handle(ctx, event)),
             allowed_mentions: Some(render::no_mentions()),
             // Owners are not used; skip the extra REST call at start.
@@ -324,12 +448,43 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         .await
         .map_err(StartError::Client)?;
     let shard_manager = client.shard_manager.clone();
+    let metrics_addr = listener.as_ref().and_then(|l| l.local_addr().ok());
+    let ops = listener
+        .zip(metrics)
+        .map(|(l, handle)| health::spawn(l, app.clone(), shard_manager.clone(), handle));
     let task = tokio::spawn(async move { client.start().await });
     Ok(Bot {
         app,
         shard_manager,
         task,
+        ops,
+        metrics_addr,
     })
+}
+
+/// The first request: `GET /oauth2/applications/@me`. A refused token, an application without
+/// an id, or privileged intents the application does not enable end the start here with a
+/// message saying what to fix, instead of a gateway that retries or closes without one. Any
+/// other failure (Discord unreachable, 5xx) is logged and the client tries anyway: it has
+/// its own reconnects.
+async fn preflight(app: &App) -> Result<(), StartError> {
+    match app.deliver.application().await {
+        Ok(info) => {
+            permissions::application_id_of(&info).map_err(StartError::NoApplicationId)?;
+            let flags = info["flags"].as_u64().unwrap_or(0);
+            let missing = permissions::missing_privileged_intents(intents(), flags);
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(StartError::MissingIntents(missing))
+            }
+        }
+        Err(e) if e.status == Some(401) => Err(StartError::InvalidToken),
+        Err(e) => {
+            warn!("could not check the token before connecting ({e}); connecting anyway");
+            Ok(())
+        }
+    }
 }
 
 /// The command registration body: poise's definitions, with the bounds of `/quiz start
@@ -386,22 +541,29 @@ async fn register_commands(
     }
 }
 
-/// Runs the bot until SIGINT/SIGTERM, then shuts down cleanly.
+/// Runs the bot until SIGINT/SIGTERM, then shuts down cleanly (see [`Bot::shutdown`]).
 pub async fn run(config: Config, bank: Bank) -> Result<(), StartError> {
     let mut bot = start(config, bank, StartOptions::default()).await?;
-    let shard_manager = bot.shard_manager();
-    let result = tokio::select! {
+    let ended = tokio::select! {
+        why = bot.wait() => Some(why),
+        _ = shutdown_signal() => None,
+    };
+    match ended {
         // The client never ends by itself while we want it running: whatever ended it, the
-        // process must exit non-zero so a supervisor restarts it.
-        why = bot.wait() => Err(why),
-        _ = shutdown_signal() => {
-            info!("shutting down");
+        // process must exit non-zero so a supervisor restarts it. Posts on their way still
+        // get to record what they sent.
+        Some(why) => {
             bot.app.stop_background();
-            shard_manager.shutdown_all().await;
+            bot.app.daily.drain(Duration::from_secs(5)).await;
+            Err(why)
+        }
+        None => {
+            info!("shutting down");
+            bot.shutdown().await;
+            info!("stopped");
             Ok(())
         }
-    };
-    result
+    }
 }
 
 async fn shutdown_signal() {

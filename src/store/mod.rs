@@ -24,8 +24,10 @@ mod states;
 
 pub use states::{FinishState, PostKind, PostState, ReminderState, RoundStatus, Source};
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -135,6 +137,34 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// The connection, held for one store call. Every call goes through [`Store::conn`], so
+/// timing this guard (the wait for the mutex included: that is what callers feel) measures
+/// every store call in one place.
+struct Timed<'a> {
+    guard: MutexGuard<'a, Connection>,
+    since: Instant,
+}
+
+impl Deref for Timed<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.guard
+    }
+}
+
+impl DerefMut for Timed<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.guard
+    }
+}
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        crate::metrics::store_call(self.since.elapsed());
+    }
+}
+
 /// How long a statement waits for another process's lock before failing with a busy error
 /// ([`StoreError::is_busy`]). An interaction must be answered within 3 s, and the wait holds
 /// the store's mutex, so every handler queues behind it: 1 s leaves time to answer "busy, try
@@ -172,10 +202,20 @@ impl Store {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    fn conn(&self) -> Timed<'_> {
+        let since = Instant::now();
         // A panic while holding the lock cannot leave SQLite inconsistent (statements are
         // atomic), so a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Timed { guard, since }
+    }
+
+    /// Whether the database answers a trivial query: the store half of `/healthz`.
+    pub fn ping(&self) -> Result<()> {
+        self.conn()
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .ctx("answering a health check")
+            .map(|_| ())
     }
 
     /// Runs a query and collects every row through `map`.

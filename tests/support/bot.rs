@@ -13,11 +13,19 @@ use super::{FakeDiscord, Recorded, GUILD_ID, TOKEN};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// The shipped bank, copied into `dir` so a test can edit it.
+/// The shipped bank (`questions.toml` and `questions/`), copied into `dir` so a test can edit
+/// it; returns the seed file, which most tests serve alone.
 pub fn copy_bank(dir: &Path) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("questions.toml");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dst = dir.join("questions.toml");
-    std::fs::copy(src, &dst).unwrap();
+    std::fs::copy(root.join("questions.toml"), &dst).unwrap();
+    // The topic files too, so a config with the default `bank.paths` finds them.
+    let topics = dir.join("questions");
+    std::fs::create_dir_all(&topics).unwrap();
+    for f in std::fs::read_dir(root.join("questions")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, topics.join(f.file_name().unwrap())).unwrap();
+    }
     dst
 }
 
@@ -55,13 +63,22 @@ pub fn options(offset: SignedDuration) -> StartOptions {
 
 /// Starts the bot and waits until it has connected and registered its commands.
 pub async fn start(fake: &FakeDiscord, config: Config, opts: StartOptions) -> Bot {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,prepbot=info".into()),
-        )
-        .with_test_writer()
-        .try_init();
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        use tracing_subscriber::Layer;
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "warn,prepbot=info".into());
+        // As the binary's `logging::init`: the lines, and the gateway watch behind /healthz.
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_test_writer()
+                    .with_filter(filter),
+            )
+            .with(prepbot::discord::health::gateway_watch())
+            .try_init();
+    }
     let bank = Bank::load(&config.bank.paths).expect("test bank loads");
     let registered_before = fake.count(is_registration);
     let bot = discord::start(config, bank, opts)

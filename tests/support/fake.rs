@@ -4,7 +4,8 @@
 //! One axum server serves both:
 //! - the gateway WebSocket at `/gateway` (serenity connects to `<url from GET /gateway>?v=10`):
 //!   HELLO → IDENTIFY → READY + GUILD_CREATE, HEARTBEAT → ACK, RESUME → RESUMED, plus faults
-//!   (drop the socket, op 7 RECONNECT, op 9 INVALID_SESSION);
+//!   (drop the socket, op 7 RECONNECT, op 9 INVALID_SESSION, an outage that holds IDENTIFY
+//!   and RESUME, close 4014 for intents);
 //! - REST under `/api/v10/…` (serenity sends there when its `Http` is built with
 //!   `.proxy(fake.api_base())`): a handful of routes with an in-memory store of messages,
 //!   interactions, commands and channels. Every request is recorded, unknown routes answer
@@ -93,6 +94,16 @@ struct Inner {
     state: Mutex<State>,
     /// Signalled after every recorded request and gateway state change.
     changed: Notify,
+    /// While true, IDENTIFY and RESUME wait unanswered (a gateway outage the client notices):
+    /// `hold_gateway` / `release_gateway`.
+    held: std::sync::atomic::AtomicBool,
+}
+
+struct Delay {
+    method: String,
+    path_part: String,
+    delay: Duration,
+    remaining: usize,
 }
 
 struct Fault {
@@ -152,6 +163,9 @@ struct State {
     violations: Vec<Violation>,
     faults: Vec<Fault>,
     holds: Vec<Hold>,
+    delays: Vec<Delay>,
+    /// IDENTIFY is answered with close code 4014 (Disallowed intent(s)).
+    disallow_intents: bool,
     closed_dms: HashSet<u64>,
     users: BTreeMap<u64, TestUser>,
     /// Guild channels (incl. the category and threads) and DM channels, by id.
@@ -233,6 +247,7 @@ impl FakeDiscord {
                 port,
                 state: Mutex::new(state),
                 changed: Notify::new(),
+                held: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         // Parse the spec before the bot's first request, so that request is not slow.
@@ -387,6 +402,44 @@ impl FakeDiscord {
         st.gateway.conn = None;
     }
 
+    /// Fault: a gateway outage. From now on IDENTIFY and RESUME get no answer (the socket
+    /// stays open; keep it shorter than a heartbeat interval) until
+    /// [`release_gateway`](Self::release_gateway).
+    /// With `drop_gateway` it keeps the bot between "connection lost" and "resumed" for as long
+    /// as a test needs to look.
+    pub fn hold_gateway(&self) {
+        self.inner
+            .held
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Ends `hold_gateway`: waiting IDENTIFYs and RESUMEs are answered.
+    pub fn release_gateway(&self) {
+        self.inner
+            .held
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.inner.changed.notify_waiters();
+    }
+
+    async fn wait_released(&self) {
+        loop {
+            // Register interest before checking, so a release in between is not missed.
+            let notified = self.inner.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.inner.held.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Fault: IDENTIFY is answered by closing with 4014 "Disallowed intent(s)", as Discord
+    /// does for a privileged intent the application has not enabled.
+    pub fn disallow_intents(&self) {
+        self.state().disallow_intents = true;
+    }
+
     /// Fault: op 7 RECONNECT. serenity reconnects and resumes.
     pub fn send_reconnect(&self) {
         self.detach_with(p::frame(7, None, None, Value::Null), true);
@@ -435,6 +488,9 @@ impl FakeDiscord {
                         Some(Ok(_)) => continue,
                     };
                     let Ok(frame) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+                    if matches!(frame["op"].as_u64(), Some(2 | 6)) {
+                        self.wait_released().await;
+                    }
                     let (replies, close) = self.state().on_gateway_frame(&frame, &self.gateway_url());
                     for reply in &replies {
                         if send_frame(&mut socket, reply).await.is_err() {
@@ -481,6 +537,18 @@ impl FakeDiscord {
     /// to the real `wss://gateway.discord.gg`.
     pub fn fail_next(&self, method: &str, path_part: &str, status: u16, times: usize) {
         self.add_fault(method, path_part, status, None, times);
+    }
+
+    /// The next `times` requests with this method whose path contains `path_part` are handled
+    /// at once (recorded, their effect applied) but answered only after `delay`: a send that is
+    /// on its way when the test acts.
+    pub fn delay_next(&self, method: &str, path_part: &str, delay: Duration, times: usize) {
+        self.state().delays.push(Delay {
+            method: method.to_uppercase(),
+            path_part: path_part.to_string(),
+            delay,
+            remaining: times,
+        });
     }
 
     /// Like `fail_next` with 429 and Discord's rate-limit headers and body.
@@ -896,14 +964,21 @@ async fn rest(
         ),
     };
     let (reply, held) = match path.strip_prefix("/api/v10") {
-        Some(rest_path) => fake.handle_rest(
-            method.as_str(),
-            rest_path,
-            &query,
-            &headers,
-            (body, files),
-            at,
-        ),
+        Some(rest_path) => {
+            let out = fake.handle_rest(
+                method.as_str(),
+                rest_path,
+                &query,
+                &headers,
+                (body, files),
+                at,
+            );
+            let delay = fake.state().take_delay(method.as_str(), rest_path);
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            out
+        }
         None => {
             // Not under /api/v10: still recorded, so a wrong base URL shows up in the log.
             let mut st = fake.state();
@@ -988,6 +1063,9 @@ impl State {
                 self.gateway.identifies.push(d.clone());
                 if !token_ok {
                     return (Vec::new(), Some(4004)); // Authentication failed
+                }
+                if self.disallow_intents {
+                    return (Vec::new(), Some(4014)); // Disallowed intent(s)
                 }
                 self.gateway.intents = d["intents"].as_u64().unwrap_or(0);
                 let session_id = format!("fake-session-{}", p::snowflake());
@@ -1248,6 +1326,15 @@ impl State {
             .find(|h| h.remaining > 0 && h.method == method && path.contains(&h.path_part))?;
         hold.remaining -= 1;
         Some(hold.delay)
+    }
+
+    fn take_delay(&mut self, method: &str, path: &str) -> Option<Duration> {
+        let d = self
+            .delays
+            .iter_mut()
+            .find(|d| d.remaining > 0 && d.method == method && path.contains(&d.path_part))?;
+        d.remaining -= 1;
+        Some(d.delay)
     }
 
     fn take_fault(&mut self, method: &str, path: &str) -> Option<Reply> {

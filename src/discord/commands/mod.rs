@@ -1,9 +1,10 @@
-//! Slash commands. Each command's doc comment is its description on Discord; parameter
-//! descriptions come from `#[description]`.
+//! Slash commands. Each command's doc comment is its description on Discord and its line in
+//! `/help`; parameter descriptions come from `#[description]`.
 
 pub mod ask;
 pub mod bank;
 pub mod daily;
+pub mod help;
 pub mod practice;
 pub mod privacy;
 pub mod quiz;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         practice::practice(),
         stats::stats(),
         privacy::forget_me(),
+        help::help(),
     ]
 }
 

@@ -87,6 +87,11 @@ impl Rounds {
             .cloned()
     }
 
+    /// How many rounds are running (the `prepbot_quiz_rounds_running` gauge).
+    pub fn running(&self) -> usize {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     pub(crate) fn remove(&self, round_id: i64) {
         self.live
             .lock()
