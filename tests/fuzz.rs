@@ -52,7 +52,7 @@ const TOML_TOKENS: &[&str] = &[
     "''", "id", "category", "question", "answer", "tags", "difficulty", "distractors",
     "explanation", "discord", "token", "api_base", "guild_id", "bank", "paths", "storage",
     "path", "reveal", "emoji", "mode", "daily", "max_late_hours", "quiz", "min_seconds",
-    "intermission_seconds", "easy", "dm", "http://", "💡", "<:idea:1>", "é", "\u{feff}", "\u{0}",
+    "intermission_seconds", "practice", "new_per_day", "easy", "dm", "http://", "💡", "<:idea:1>", "é", "\u{feff}", "\u{0}",
     "\u{7f}", "\u{85}", "\u{2028}", "\u{200d}", "\u{fe0f}",
 ];
 
@@ -139,7 +139,8 @@ const TOML_KEYS: &[&str] = &[
     "key_points", "follow_ups", "quiz_answer", "key_point",
     "idd", "Id", "\"id\"", "'id'", "tag", "difficulity", "question.id", "a.b", "\"\"", "token",
     "api_base", "guild_id", "paths", "path", "emoji", "mode", "max_late_hours", "min_seconds",
-    "intermission_seconds", "discord.token", "reveal.emoji", "quiz.min_seconds",
+    "intermission_seconds", "discord.token", "reveal.emoji", "quiz.min_seconds", "new_per_day",
+    "practice.new_per_day",
 ];
 
 fn toml_mutator(seeds: &[(String, Vec<u8>)], extra: Vec<Vec<u8>>) -> Mutator {
@@ -386,6 +387,10 @@ fn check_config(text: &str) {
             assert!(c.daily.max_late_hours <= 23, "{c:?}");
             assert!((1..=prepbot::quiz::SECONDS_MAX).contains(&c.quiz.min_seconds));
             assert!(c.quiz.intermission_seconds <= 60, "{c:?}");
+            assert!(
+                c.practice.new_per_day <= prepbot::config::NEW_PER_DAY_MAX,
+                "{c:?}"
+            );
             assert_ne!(c.discord.guild_id, Some(0));
             if let Some(t) = &c.discord.token {
                 assert!(!t.expose().trim().is_empty());

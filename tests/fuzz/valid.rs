@@ -485,6 +485,14 @@ pub fn config(rng: &mut StdRng) -> ConfigCase {
     }
     sections.push(("quiz", with_keys(rng, quiz)));
 
+    let mut practice = Vec::new();
+    if some(rng) {
+        let n = rng.random_range(0..=prepbot::config::NEW_PER_DAY_MAX);
+        practice.push(("new_per_day", toml_int(rng, u64::from(n))));
+        c.practice.new_per_day = n;
+    }
+    sections.push(("practice", with_keys(rng, practice)));
+
     sections.shuffle(rng);
     // A section is written as a `[table]`, as dotted keys, or as an inline table; TOML wants
     // the latter two before the first `[table]` header.
