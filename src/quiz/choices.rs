@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -83,13 +84,11 @@ pub fn build_item<R: Rng + ?Sized>(
 ) -> Option<QuizItem> {
     match quiz_options(q) {
         Some((correct, distractors)) => {
-            let mut wrong = distractors;
-            // A partial Fisher–Yates: the first three are a uniformly random pick.
-            for i in 0..CHOICES - 1 {
-                let j = rng.random_range(i..wrong.len());
-                wrong.swap(i, j);
-            }
-            wrong.truncate(CHOICES - 1);
+            // Three of them, uniformly at random.
+            let wrong: Vec<&str> = distractors
+                .choose_multiple(rng, CHOICES - 1)
+                .copied()
+                .collect();
             Some(assemble(q, correct, wrong, rng))
         }
         None => build_answer_item(q, pool, rng),
@@ -171,7 +170,7 @@ fn assemble<R: Rng + ?Sized>(
     rng: &mut R,
 ) -> QuizItem {
     // Which source a wrong choice came from must not show in its position.
-    shuffle(&mut wrong, rng);
+    wrong.shuffle(rng);
     let correct = rng.random_range(0..CHOICES);
     let mut wrong = wrong.into_iter();
     let choices: [String; CHOICES] = std::array::from_fn(|i| {
@@ -194,7 +193,9 @@ fn assemble<R: Rng + ?Sized>(
 }
 
 /// Visits `items` in uniformly random order (a lazy Fisher–Yates shuffle) until `visit`
-/// returns `true`; returns whether it did. Draws only as many random numbers as it visits.
+/// returns `true`; returns whether it did. Draws only as many random numbers as it visits:
+/// `SliceRandom::shuffle` would draw one per item of a 100,000-question bank for each quiz
+/// item that needs fallback choices, where this usually stops after a handful.
 fn in_random_order<T: Copy, R: Rng + ?Sized>(
     mut items: Vec<T>,
     rng: &mut R,
@@ -209,13 +210,6 @@ fn in_random_order<T: Copy, R: Rng + ?Sized>(
         }
     }
     false
-}
-
-fn shuffle<T, R: Rng + ?Sized>(items: &mut [T], rng: &mut R) {
-    for i in (1..items.len()).rev() {
-        let j = rng.random_range(0..=i);
-        items.swap(i, j);
-    }
 }
 
 #[cfg(test)]
