@@ -15,6 +15,12 @@
 //! - the bot's RSS (`VmRSS`) after READY and after the load, split into anonymous memory and
 //!   file-backed pages (mostly the executable's own code).
 //!
+//! `--practice-members N` measures `/practice` instead: before the bot starts, its database is
+//! filled with N members' practice cards for every question of the full shipped bank
+//! (`questions.toml` and `questions/`; 10,000 × 255 ≈ 2.5 M rows, the issue's 2.4 M), and the
+//! calls are `/practice` from those members in turn, timed to their callback. The database's
+//! size is printed.
+//!
 //! The fake runs in this process on one thread, so its work is not counted as the bot's.
 //! `PREPBOT_BIN=path` measures another build of the bot (e.g. `target/release/prepbot` from a
 //! plain `cargo build --release`). The targets are printed with ✓/✗ for information; a miss
@@ -47,6 +53,8 @@ struct Args {
     warmup: usize,
     /// `cargo bench` passes `--bench`; without it this is a test-mode run and does nothing.
     bench: bool,
+    /// `/practice` from this many seeded members instead of `/ask` (0: `/ask`).
+    practice_members: u64,
 }
 
 fn parse_args() -> Args {
@@ -54,6 +62,7 @@ fn parse_args() -> Args {
         calls: 1000,
         warmup: 50,
         bench: false,
+        practice_members: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -66,6 +75,7 @@ fn parse_args() -> Args {
             "--bench" => args.bench = true,
             "--calls" => args.calls = number("--calls").max(1),
             "--warmup" => args.warmup = number("--warmup"),
+            "--practice-members" => args.practice_members = number("--practice-members") as u64,
             _ => {} // libtest-style filters and flags: not used here
         }
     }
@@ -125,15 +135,38 @@ fn bot_binary() -> std::path::PathBuf {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_prepbot").into())
 }
 
-fn spawn_bot(fake: &FakeDiscord, dir: &Path) -> BotProcess {
+// The seeded due dates are relative to the real clock, which the bot reads too.
+#[allow(clippy::disallowed_methods)]
+fn spawn_bot(fake: &FakeDiscord, dir: &Path, practice_members: u64) -> BotProcess {
     copy_bank(dir);
+    let paths = if practice_members > 0 {
+        let bank = prepbot::bank::Bank::load(&[dir.join("questions.toml"), dir.join("questions")])
+            .expect("the shipped bank loads");
+        let ids: Vec<String> = bank.questions().iter().map(|q| q.id.clone()).collect();
+        let started = Instant::now();
+        support::bot::fill_practice_cards(
+            &dir.join("prepbot.db"),
+            practice_members,
+            &ids,
+            jiff::Timestamp::now().as_millisecond(),
+        );
+        eprintln!(
+            "seeded {} practice cards ({practice_members} members × {} questions) in {:.1} s",
+            practice_members as usize * ids.len(),
+            ids.len(),
+            started.elapsed().as_secs_f64()
+        );
+        "[\"questions.toml\", \"questions\"]"
+    } else {
+        "[\"questions.toml\"]"
+    };
     let config = dir.join("config.toml");
     // Relative paths are taken relative to the config file's directory.
     std::fs::write(
         &config,
         format!(
             "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n\n\
-             [bank]\npaths = [\"questions.toml\"]\n\n\
+             [bank]\npaths = {paths}\n\n\
              [storage]\npath = \"prepbot.db\"\n",
             fake.api_base()
         ),
@@ -243,6 +276,29 @@ async fn ask_once(fake: &FakeDiscord) -> Result<Duration, String> {
     Ok(latency)
 }
 
+/// One `/practice` from seeded member `i`: the latency to its (ephemeral) callback.
+async fn practice_once(fake: &FakeDiscord, i: u64) -> Result<Duration, String> {
+    let user = support::TestUser::new(support::bot::bench_member(i), "learner");
+    let cmd = fake.slash_command("practice", &[], json!({}), &user, CHANNEL_ID);
+    let payload = cmd.clone();
+    let sent = Instant::now();
+    fake.dispatch("INTERACTION_CREATE", payload);
+    let cb = fake.wait_callback(&cmd, WAIT).await;
+    if !matches!(cb.status, 200 | 204) || cb.body["type"] != 4 {
+        return Err(format!("callback answered {}: {}", cb.status, cb.body));
+    }
+    Ok(cb.at.saturating_duration_since(sent))
+}
+
+/// One call of the measured kind.
+async fn call_once(fake: &FakeDiscord, args: &Args, i: usize) -> Result<Duration, String> {
+    if args.practice_members > 0 {
+        practice_once(fake, i as u64 % args.practice_members).await
+    } else {
+        ask_once(fake).await
+    }
+}
+
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
@@ -267,7 +323,7 @@ async fn run(args: Args) {
         .prefix("ask_latency-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("temp dir");
-    let mut bot = spawn_bot(&fake, dir.path());
+    let mut bot = spawn_bot(&fake, dir.path(), args.practice_members);
     let pid = bot.pid();
 
     // READY, then the command registration PUT.
@@ -288,8 +344,8 @@ async fn run(args: Args) {
     let (anon_ready, file_ready) = (status_kib(pid, "RssAnon"), status_kib(pid, "RssFile"));
 
     let mut errors = Vec::new();
-    for _ in 0..args.warmup {
-        if let Err(e) = ask_once(&fake).await {
+    for i in 0..args.warmup {
+        if let Err(e) = call_once(&fake, &args, i).await {
             errors.push(e);
         }
     }
@@ -297,8 +353,9 @@ async fn run(args: Args) {
     let (ticks0, ns0, host0) = (cpu_ticks(pid), cpu_ns(pid), host_ticks());
     let started = Instant::now();
     let mut latencies = Vec::with_capacity(args.calls);
-    for _ in 0..args.calls {
-        match ask_once(&fake).await {
+    for i in 0..args.calls {
+        // Other members than the warm-up's: their cards are not in SQLite's page cache yet.
+        match call_once(&fake, &args, args.warmup + i).await {
             Ok(l) => latencies.push(l),
             Err(e) => errors.push(e),
         }
@@ -336,11 +393,24 @@ async fn run(args: Args) {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     println!();
+    let what = if args.practice_members > 0 {
+        "/practice"
+    } else {
+        "/ask"
+    };
     println!(
-        "prepbot /ask bench: release binary against the fake Discord on loopback, {} sequential \
-         /ask after {} warm-up",
+        "prepbot {what} bench: release binary against the fake Discord on loopback, {} \
+         sequential {what} after {} warm-up",
         args.calls, args.warmup
     );
+    if args.practice_members > 0 {
+        let db = std::fs::metadata(dir.path().join("prepbot.db")).map_or(0, |m| m.len());
+        println!(
+            "database: {} members' practice cards, {:.0} MiB",
+            args.practice_members,
+            db as f64 / (1024.0 * 1024.0)
+        );
+    }
     println!("binary: {}", bot_binary().display());
     let steal = (host1.0 - host0.0) as f64 * 100.0 / (host1.1 - host0.1).max(1) as f64;
     println!(

@@ -15,6 +15,9 @@
 //! work between the interaction and its callback), marked ✓/✗ but never failing the run.
 //! Outside `cargo bench` (e.g. `cargo test --benches`) it does nothing, so CI only builds it.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
@@ -80,47 +83,12 @@ fn bank(n: usize) -> Bank {
 
 /// Member ids like Discord's: large snowflakes.
 fn member(i: u64) -> u64 {
-    1_100_000_000_000_000_000 + i * 7_919
+    support::bot::bench_member(i)
 }
 
 fn fill(path: &std::path::Path, args: &Args, bank: &Bank, now: Timestamp) {
-    drop(Store::open(path).expect("create the schema"));
-    let mut conn = rusqlite::Connection::open(path).expect("open for the bulk insert");
-    let tx = conn.transaction().unwrap();
-    {
-        let mut insert = tx
-            .prepare(
-                "INSERT INTO practice_cards (user_id, question_id, due, stability, difficulty,
-                 elapsed_days, scheduled_days, reps, lapses, phase, last_review, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'review', ?10, ?11)",
-            )
-            .unwrap();
-        let mut rng = StdRng::seed_from_u64(1);
-        let day = 86_400_000i64;
-        let now = now.as_millisecond();
-        for m in 0..args.members {
-            for q in bank.questions() {
-                let due = now + rng.random_range(-30 * day..60 * day);
-                let last = due - rng.random_range(day..20 * day);
-                insert
-                    .execute(rusqlite::params![
-                        member(m) as i64,
-                        q.id,
-                        due,
-                        rng.random_range(1.0..40.0f64),
-                        rng.random_range(1.0..10.0f64),
-                        3,
-                        5,
-                        rng.random_range(1..20i64),
-                        0,
-                        last,
-                        last - 30 * day,
-                    ])
-                    .unwrap();
-            }
-        }
-    }
-    tx.commit().unwrap();
+    let ids: Vec<String> = bank.questions().iter().map(|q| q.id.clone()).collect();
+    support::bot::fill_practice_cards(path, args.members, &ids, now.as_millisecond());
 }
 
 fn ms(d: Duration) -> f64 {

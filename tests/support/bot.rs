@@ -233,3 +233,51 @@ pub fn correct_choice(bank: &Bank, q: &Value) -> usize {
     assert_eq!(right.len(), 1, "the answer is one of the choices: {q}");
     right[0]
 }
+
+/// A member id like Discord's (a large snowflake), for benches that seed many members.
+pub fn bench_member(i: u64) -> u64 {
+    1_100_000_000_000_000_000 + i * 7_919
+}
+
+/// Seeds `members` members' practice cards for every question id, due from 30 days overdue
+/// to 60 days ahead of `now_ms`, in one transaction through the store's own schema (benches:
+/// a store as big as a large server's).
+pub fn fill_practice_cards(path: &Path, members: u64, question_ids: &[String], now_ms: i64) {
+    use rand::{Rng, SeedableRng};
+    drop(prepbot::store::Store::open(path).expect("create the schema"));
+    let mut conn = rusqlite::Connection::open(path).expect("open for the bulk insert");
+    let tx = conn.transaction().unwrap();
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO practice_cards (user_id, question_id, due, stability, difficulty,
+                 elapsed_days, scheduled_days, reps, lapses, phase, last_review, first_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'review', ?10, ?11)",
+            )
+            .unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let day = 86_400_000i64;
+        for m in 0..members {
+            for q in question_ids {
+                let due = now_ms + rng.random_range(-30 * day..60 * day);
+                let last = due - rng.random_range(day..20 * day);
+                insert
+                    .execute(rusqlite::params![
+                        bench_member(m) as i64,
+                        q,
+                        due,
+                        rng.random_range(1.0..40.0f64),
+                        rng.random_range(1.0..10.0f64),
+                        3,
+                        5,
+                        rng.random_range(1..20i64),
+                        0,
+                        last,
+                        last - 30 * day,
+                    ])
+                    .unwrap();
+            }
+        }
+    }
+    tx.commit().unwrap();
+}
