@@ -21,8 +21,8 @@
 //!    time, not in a loop); 5xx and 429 are retried by the delivery helper and then with a
 //!    backoff while the day's lateness allows.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Date;
@@ -35,6 +35,7 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::deliver::DeliveryError;
+use super::driver::{Attempts, TaskSlot};
 use super::errors::log_failure;
 use super::events::add_reveal_reaction;
 use super::tasks::spawn_guarded;
@@ -60,98 +61,37 @@ const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 /// Handle to the scheduler task.
 #[derive(Default)]
 pub struct Scheduler {
-    wake: Arc<Notify>,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    state: Arc<Mutex<DriverState>>,
-}
-
-#[derive(Default)]
-struct DriverState {
-    /// Guilds with a post being sent or finished right now.
-    inflight: HashSet<u64>,
-    /// Guilds whose last attempt failed transiently: (retry at, failures so far). Pruned of
-    /// guilds without a schedule on every pass, so it never outgrows the schedules.
-    retry: HashMap<u64, (Timestamp, u32)>,
-}
-
-/// Marks a guild in flight for as long as it lives. Dropped when the task ends in any way,
-/// a panic included, so a guild is never stuck as in flight.
-struct Inflight {
-    state: Arc<Mutex<DriverState>>,
-    guild_id: u64,
-}
-
-impl Inflight {
-    /// Marks `guild_id`, or returns `None` when it is already in flight.
-    fn take(state: &Arc<Mutex<DriverState>>, guild_id: u64) -> Option<Inflight> {
-        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-        st.inflight.insert(guild_id).then(|| Inflight {
-            state: state.clone(),
-            guild_id,
-        })
-    }
-}
-
-impl Drop for Inflight {
-    fn drop(&mut self) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.inflight.remove(&self.guild_id);
-    }
+    slot: TaskSlot,
+    attempts: Attempts,
 }
 
 impl Scheduler {
     /// Starts the task (once; later calls, e.g. after a gateway reconnect, do nothing).
     pub fn spawn(&self, app: Arc<App>, bot_id: serenity::UserId) {
-        let mut task = self.task.lock().unwrap_or_else(|p| p.into_inner());
-        if task.is_some() {
-            return;
-        }
-        let wake = self.wake.clone();
-        let state = self.state.clone();
-        *task = Some(spawn_guarded(
-            "daily scheduler",
-            run(app, wake, state, bot_id.get()),
-        ));
+        let attempts = self.attempts.clone();
+        self.slot.spawn("daily scheduler", move |wake| {
+            run(app, wake, attempts, bot_id.get())
+        });
     }
 
     /// Re-plans at once: a schedule was set, changed, paused, resumed or skipped.
     pub fn rearm(&self) {
-        self.wake.notify_one();
+        self.slot.rearm();
     }
 
     pub fn stop(&self) {
-        if let Some(t) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            t.abort();
-        }
+        self.slot.stop();
     }
 
     /// Waits up to `within` for the posts being sent or finished to end (shutdown: a post on
     /// its way gets to record its message id), and returns how many are still going.
     pub async fn drain(&self, within: Duration) -> usize {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let left = self
-                .state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .inflight
-                .len();
-            if left == 0 || tokio::time::Instant::now() >= deadline {
-                return left;
-            }
-            // A post takes a few REST round trips: polling at this pace costs nothing and
-            // adds at most 20 ms to a shutdown.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.attempts.drain(within).await
     }
 
     /// How many guilds have a transient failure waiting for a retry (for tests of retention).
     pub fn pending_retries(&self) -> usize {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retry
-            .len()
+        self.attempts.pending_retries()
     }
 }
 
@@ -196,7 +136,7 @@ pub fn plan_for(app: &App, row: &ScheduleRow, p: &Parsed, now: Timestamp) -> Pla
     schedule::plan(&input)
 }
 
-async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, bot_id: u64) {
+async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) {
     info!("daily scheduler started");
     loop {
         let now = app.clock.now();
@@ -210,27 +150,24 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
                 Vec::new()
             }
         };
-        {
-            let scheduled: HashSet<u64> = rows.iter().map(|r| r.guild_id).collect();
-            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-            st.retry.retain(|g, _| scheduled.contains(g));
-        }
+        let scheduled: HashSet<u64> = rows.iter().map(|r| r.guild_id).collect();
+        attempts.retain(|g| scheduled.contains(&g));
         // Posts a kill or a transient error left unfinished (no reaction or thread yet).
         let unfinished = log_failure(app.store.unfinished_posts(), "listing unfinished posts")
             .unwrap_or_default();
         for post in unfinished {
-            if let Some(at) = backoff_until(&state, post.guild_id, now) {
+            if let Some(at) = attempts.backoff_until(post.guild_id, now) {
                 next = next.min(at);
                 continue;
             }
-            let Some(guard) = Inflight::take(&state, post.guild_id) else {
+            let Some(guard) = attempts.take(post.guild_id) else {
                 continue;
             };
-            let (app, wake, state) = (app.clone(), wake.clone(), state.clone());
+            let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
             spawn_guarded("finishing a daily post", async move {
                 let guild_id = post.guild_id;
                 let result = finish_post(&app, &post).await;
-                settle(&app, &state, guild_id, result, now);
+                settle(&app, &attempts, guild_id, result);
                 drop(guard);
                 wake.notify_one();
             });
@@ -250,11 +187,11 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
                     late,
                     scheduled,
                 } => {
-                    if let Some(at) = backoff_until(&state, row.guild_id, now) {
+                    if let Some(at) = attempts.backoff_until(row.guild_id, now) {
                         next = next.min(at);
                         continue;
                     }
-                    let Some(guard) = Inflight::take(&state, row.guild_id) else {
+                    let Some(guard) = attempts.take(row.guild_id) else {
                         continue;
                     };
                     let lag = now.duration_since(scheduled).max(SignedDuration::ZERO);
@@ -262,10 +199,10 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
                     if late {
                         info!(guild = row.guild_id, %date, "posting the daily question late");
                     }
-                    let (app, wake, state) = (app.clone(), wake.clone(), state.clone());
+                    let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
                     spawn_guarded("posting the daily question", async move {
                         let result = post_scheduled(&app, &row, &parsed, date, bot_id).await;
-                        settle(&app, &state, row.guild_id, result, now);
+                        settle(&app, &attempts, row.guild_id, result);
                         drop(guard);
                         wake.notify_one();
                     });
@@ -285,39 +222,15 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
     }
 }
 
-/// When a guild waits out a transient failure, until when.
-fn backoff_until(state: &Mutex<DriverState>, guild_id: u64, now: Timestamp) -> Option<Timestamp> {
-    let st = state.lock().unwrap_or_else(|p| p.into_inner());
-    st.retry
-        .get(&guild_id)
-        .map(|(at, _)| *at)
-        .filter(|at| *at > now)
-}
-
-/// Records how a post or finishing task ended: success clears the guild's backoff, a
-/// transient failure extends it (30 s doubling, at most 30 min).
-fn settle(
-    app: &App,
-    state: &Mutex<DriverState>,
-    guild_id: u64,
-    result: Result<(), Error>,
-    now: Timestamp,
-) {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    match result {
-        Ok(()) => {
-            st.retry.remove(&guild_id);
-        }
-        Err(e) => {
-            let failures = st.retry.get(&guild_id).map_or(0, |r| r.1) + 1;
-            let backoff = SignedDuration::from_secs((30 * 2i64.pow(failures.min(6))).min(1800));
-            let at = app.clock.now().checked_add(backoff).unwrap_or(now);
-            warn!(
-                guild = guild_id,
-                failures, "daily post failed, retrying at {at}: {e}"
-            );
-            st.retry.insert(guild_id, (at, failures));
-        }
+/// Records how a post or finishing task ended, with a log line for a failure.
+fn settle(app: &App, attempts: &Attempts, guild_id: u64, result: Result<(), Error>) {
+    let failed = result.as_ref().err().map(ToString::to_string);
+    if let Some((at, failures)) = attempts.settle(guild_id, failed.is_some(), app.clock.now()) {
+        let e = failed.unwrap_or_default();
+        warn!(
+            guild = guild_id,
+            failures, "daily post failed, retrying at {at}: {e}"
+        );
     }
 }
 

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod custom_id;
 pub mod daily;
 pub mod deliver;
+pub mod driver;
 pub mod errors;
 pub mod events;
 pub mod health;

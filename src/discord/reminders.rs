@@ -16,8 +16,8 @@
 //!    good settles the date. 5xx and 429 are retried by the delivery helper, then with a
 //!    bounded backoff while the date's lateness allows (`daily.max_late_hours`).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Date;
@@ -29,6 +29,7 @@ use tracing::{error, info, warn};
 
 use super::daily::snowflake_at;
 use super::deliver::DeliveryError;
+use super::driver::{Attempts, TaskSlot};
 use super::errors::log_failure;
 use super::tasks::spawn_guarded;
 use super::{render, App, Error};
@@ -47,67 +48,28 @@ const MAX_SCAN_PAGES: usize = 2;
 /// Handle to the reminder task.
 #[derive(Default)]
 pub struct Scheduler {
-    wake: Arc<Notify>,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    state: Arc<Mutex<DriverState>>,
-}
-
-#[derive(Default)]
-struct DriverState {
-    /// Members with a reminder being sent right now.
-    inflight: HashSet<u64>,
-    /// Members whose last attempt failed transiently: (retry at, failures so far). Pruned of
-    /// members without reminders on every pass.
-    retry: HashMap<u64, (Timestamp, u32)>,
-}
-
-/// Marks a member in flight for as long as it lives (a panic included).
-struct Inflight {
-    state: Arc<Mutex<DriverState>>,
-    user_id: u64,
-}
-
-impl Inflight {
-    fn take(state: &Arc<Mutex<DriverState>>, user_id: u64) -> Option<Inflight> {
-        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-        st.inflight.insert(user_id).then(|| Inflight {
-            state: state.clone(),
-            user_id,
-        })
-    }
-}
-
-impl Drop for Inflight {
-    fn drop(&mut self) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.inflight.remove(&self.user_id);
-    }
+    slot: TaskSlot,
+    /// Members with a reminder being sent, and members waiting out a failure (pruned of
+    /// members without reminders on every pass).
+    attempts: Attempts,
 }
 
 impl Scheduler {
     /// Starts the task (once; later calls, e.g. after a gateway reconnect, do nothing).
     pub fn spawn(&self, app: Arc<App>, bot_id: serenity::UserId) {
-        let mut task = self.task.lock().unwrap_or_else(|p| p.into_inner());
-        if task.is_some() {
-            return;
-        }
-        let wake = self.wake.clone();
-        let state = self.state.clone();
-        *task = Some(spawn_guarded(
-            "practice reminders",
-            run(app, wake, state, bot_id.get()),
-        ));
+        let attempts = self.attempts.clone();
+        self.slot.spawn("practice reminders", move |wake| {
+            run(app, wake, attempts, bot_id.get())
+        });
     }
 
     /// Re-plans at once: a member turned reminders on, off, or changed them.
     pub fn rearm(&self) {
-        self.wake.notify_one();
+        self.slot.rearm();
     }
 
     pub fn stop(&self) {
-        if let Some(t) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            t.abort();
-        }
+        self.slot.stop();
     }
 }
 
@@ -143,7 +105,7 @@ pub fn plan_for(app: &App, row: &ReminderRow, p: &Parsed, now: Timestamp) -> Pla
     })
 }
 
-async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, bot_id: u64) {
+async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) {
     info!("practice reminders started");
     loop {
         let now = app.clock.now();
@@ -157,11 +119,8 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
                 Vec::new()
             }
         };
-        {
-            let on: HashSet<u64> = rows.iter().map(|r| r.user_id).collect();
-            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-            st.retry.retain(|u, _| on.contains(u));
-        }
+        let on: HashSet<u64> = rows.iter().map(|r| r.user_id).collect();
+        attempts.retain(|u| on.contains(&u));
         for row in rows {
             let parsed = match parse_row(&row) {
                 Ok(p) => p,
@@ -173,17 +132,17 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
             match plan_for(&app, &row, &parsed, now) {
                 Plan::WaitUntil { at, .. } => next = next.min(at),
                 Plan::PostNow { date, .. } => {
-                    if let Some(at) = backoff_until(&state, row.user_id, now) {
+                    if let Some(at) = attempts.backoff_until(row.user_id, now) {
                         next = next.min(at);
                         continue;
                     }
-                    let Some(guard) = Inflight::take(&state, row.user_id) else {
+                    let Some(guard) = attempts.take(row.user_id) else {
                         continue;
                     };
-                    let (app, wake, state) = (app.clone(), wake.clone(), state.clone());
+                    let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
                     spawn_guarded("sending a practice reminder", async move {
                         let result = remind(&app, &row, &parsed, date, bot_id).await;
-                        settle(&app, &state, row.user_id, result, now);
+                        settle(&app, &attempts, row.user_id, result);
                         drop(guard);
                         wake.notify_one();
                     });
@@ -203,35 +162,13 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, state: Arc<Mutex<DriverState>>, b
     }
 }
 
-fn backoff_until(state: &Mutex<DriverState>, user_id: u64, now: Timestamp) -> Option<Timestamp> {
-    let st = state.lock().unwrap_or_else(|p| p.into_inner());
-    st.retry
-        .get(&user_id)
-        .map(|(at, _)| *at)
-        .filter(|at| *at > now)
-}
-
-/// Success clears the member's backoff; a transient failure extends it (30 s doubling, at
-/// most 30 min), as for daily posts.
-fn settle(
-    app: &App,
-    state: &Mutex<DriverState>,
-    user_id: u64,
-    result: Result<(), Error>,
-    now: Timestamp,
-) {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    match result {
-        Ok(()) => {
-            st.retry.remove(&user_id);
-        }
-        Err(e) => {
-            let failures = st.retry.get(&user_id).map_or(0, |r| r.1) + 1;
-            let backoff = SignedDuration::from_secs((30 * 2i64.pow(failures.min(6))).min(1800));
-            let at = app.clock.now().checked_add(backoff).unwrap_or(now);
-            warn!(failures, "practice reminder failed, retrying at {at}: {e}");
-            st.retry.insert(user_id, (at, failures));
-        }
+/// Records how a reminder attempt ended, with a log line for a failure (no member id: the
+/// log of a reminder keeps nobody).
+fn settle(app: &App, attempts: &Attempts, user_id: u64, result: Result<(), Error>) {
+    let failed = result.as_ref().err().map(ToString::to_string);
+    if let Some((at, failures)) = attempts.settle(user_id, failed.is_some(), app.clock.now()) {
+        let e = failed.unwrap_or_default();
+        warn!(failures, "practice reminder failed, retrying at {at}: {e}");
     }
 }
 
