@@ -429,7 +429,9 @@ async fn run(args: Args) {
     println!();
     println!("{:<38} {:>10}   {:<12}", "metric", "value", "target");
     println!("{}", "-".repeat(66));
+    // Labels name the measured command: `/ask`, or `/practice` with --practice-members.
     let row = |name: &str, value: String, target: &str| {
+        let name = name.replace("/ask", what);
         println!("{name:<38} {value:>10}   {target}");
     };
     row(
@@ -497,7 +499,7 @@ async fn run(args: Args) {
         mib(file_load)
     );
     println!(
-        "/ask failures: {} | bot log lines (RUST_LOG=warn): {} | bot up {:.1} s",
+        "{what} failures: {} | bot log lines (RUST_LOG=warn): {} | bot up {:.1} s",
         errors.len(),
         log.lines().count(),
         ready_at.elapsed().as_secs_f64()
