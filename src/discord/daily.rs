@@ -35,7 +35,7 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::deliver::DeliveryError;
-use super::driver::{Attempts, TaskSlot};
+use super::driver::{horizon, sleep_until, Attempts, TaskSlot};
 use super::errors::log_failure;
 use super::events::add_reveal_reaction;
 use super::tasks::spawn_guarded;
@@ -45,10 +45,6 @@ use crate::daily::schedule::{self, LocalTime, Plan, PlanInput};
 use crate::store::{
     FinishState, PostKind, PostRow, PostState, QuestionMessage, ScheduleRow, Source,
 };
-
-/// The longest the scheduler sleeps without looking again, as a guard against wall-clock
-/// jumps (suspend, NTP). Not polling: one wake-up an hour for all guilds.
-const MAX_SLEEP: Duration = Duration::from_secs(3600);
 
 /// How many pages of 100 messages the search for an earlier attempt's post reads at most:
 /// 2000 messages posted between the intent and the restart. A busier channel than that is
@@ -140,9 +136,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
     info!("daily scheduler started");
     loop {
         let now = app.clock.now();
-        let mut next = now
-            .checked_add(SignedDuration::try_from(MAX_SLEEP).unwrap_or(SignedDuration::MAX))
-            .unwrap_or(now);
+        let mut next = horizon(now);
         let rows = match app.store.schedules() {
             Ok(r) => r,
             Err(e) => {
@@ -209,16 +203,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                 }
             }
         }
-        let sleep = next
-            .duration_since(app.clock.now())
-            .max(SignedDuration::ZERO);
-        let sleep = Duration::try_from(sleep)
-            .unwrap_or(MAX_SLEEP)
-            .min(MAX_SLEEP);
-        tokio::select! {
-            _ = tokio::time::sleep(sleep) => {}
-            _ = wake.notified() => {}
-        }
+        sleep_until(app.clock.now(), next, &wake).await;
     }
 }
 

@@ -7,10 +7,32 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::tasks::spawn_guarded;
+
+/// The longest a driver sleeps without looking again, as a guard against wall-clock jumps
+/// (suspend, NTP). Not polling: one wake-up an hour for all guilds or members.
+pub const MAX_SLEEP: Duration = Duration::from_secs(3600);
+
+/// The latest a driver looks again after `now`: the start of each pass's "next wake-up".
+pub fn horizon(now: Timestamp) -> Timestamp {
+    now.checked_add(SignedDuration::try_from(MAX_SLEEP).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(now)
+}
+
+/// Sleeps until `next` (wall clock, read as `now`), at most [`MAX_SLEEP`], or until woken.
+pub async fn sleep_until(now: Timestamp, next: Timestamp, wake: &Notify) {
+    let left = next.duration_since(now).max(SignedDuration::ZERO);
+    let left = Duration::try_from(left).unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
+    tokio::select! {
+        _ = tokio::time::sleep(left) => {}
+        _ = wake.notified() => {}
+    }
+}
 
 /// The driver task of one kind, started once, woken on changes, stopped at shutdown.
 #[derive(Default)]

@@ -18,7 +18,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -29,7 +28,7 @@ use tracing::{error, info, warn};
 
 use super::daily::snowflake_at;
 use super::deliver::DeliveryError;
-use super::driver::{Attempts, TaskSlot};
+use super::driver::{horizon, sleep_until, Attempts, TaskSlot};
 use super::errors::log_failure;
 use super::tasks::spawn_guarded;
 use super::{render, App, Error};
@@ -37,9 +36,6 @@ use crate::bank::Filter;
 use crate::daily::schedule::{self, LocalTime, Plan, PlanInput};
 use crate::practice::{select, QueueInput};
 use crate::store::{ReminderRow, ReminderSend, ReminderState};
-
-/// The longest the task sleeps without looking again, as a guard against wall-clock jumps.
-const MAX_SLEEP: Duration = Duration::from_secs(3600);
 
 /// Pages of 100 DM messages searched for an earlier attempt's reminder. A DM with the bot
 /// holds little besides reminders; two pages cover weeks of them.
@@ -109,9 +105,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
     info!("practice reminders started");
     loop {
         let now = app.clock.now();
-        let mut next = now
-            .checked_add(SignedDuration::try_from(MAX_SLEEP).unwrap_or(SignedDuration::MAX))
-            .unwrap_or(now);
+        let mut next = horizon(now);
         let rows = match app.store.reminders() {
             Ok(r) => r,
             Err(e) => {
@@ -149,16 +143,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                 }
             }
         }
-        let sleep = next
-            .duration_since(app.clock.now())
-            .max(SignedDuration::ZERO);
-        let sleep = Duration::try_from(sleep)
-            .unwrap_or(MAX_SLEEP)
-            .min(MAX_SLEEP);
-        tokio::select! {
-            _ = tokio::time::sleep(sleep) => {}
-            _ = wake.notified() => {}
-        }
+        sleep_until(app.clock.now(), next, &wake).await;
     }
 }
 
