@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use prepbot::bank::{Bank, Filter, Question};
 use prepbot::practice::{scheduling, select, Grade, QueueInput, ReviewSource};
-use prepbot::store::{ReviewEvent, Reviewed, Store};
+use prepbot::store::{ReviewEvent, Reviewed, SqliteStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -137,7 +137,7 @@ fn main() {
         size as f64 / 1_048_576.0
     );
     let t = Instant::now();
-    let store = Store::open(&path).expect("reopen");
+    let store = SqliteStore::open(&path).expect("reopen");
     println!(
         "Store::open (quick_check, migrations): {:.0} ms",
         ms(t.elapsed())

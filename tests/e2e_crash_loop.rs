@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use prepbot::daily::schedule::{self, LocalTime};
-use prepbot::store::{FinishState, PostState, ScheduleRow, Store};
+use prepbot::store::{FinishState, PostState, ScheduleRow, SqliteStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -133,7 +133,7 @@ fn seed(fake: &FakeDiscord, db: &Path) -> Vec<Guild> {
     let now_s = now().as_second();
     let this_minute = Timestamp::from_second(now_s - now_s.rem_euclid(60)).unwrap();
     let next_minute = Timestamp::from_second(this_minute.as_second() + 60).unwrap();
-    let store = Store::open(db).unwrap();
+    let store = SqliteStore::open(db).unwrap();
     ZONES
         .iter()
         .enumerate()
@@ -203,7 +203,7 @@ fn id_of(m: &Value) -> u64 {
 }
 
 /// Whether the guild's post is done in the store: sent, with its reaction and thread.
-fn settled(store: &Store, g: &Guild) -> bool {
+fn settled(store: &SqliteStore, g: &Guild) -> bool {
     store
         .post(g.id, &g.date.to_string())
         .unwrap()
@@ -212,7 +212,7 @@ fn settled(store: &Store, g: &Guild) -> bool {
 
 /// What is wrong with a guild's post, if anything: none, several, a wrong footer, or (on the
 /// post the store recorded) no thread, no 💡 reaction, or a store row not settled.
-fn problems(fake: &FakeDiscord, store: &Store, g: &Guild) -> Vec<String> {
+fn problems(fake: &FakeDiscord, store: &SqliteStore, g: &Guild) -> Vec<String> {
     let mut out = Vec::new();
     let found = posts(fake, g.channel);
     if found.is_empty() {
@@ -365,7 +365,7 @@ async fn thirty_kills_around_daily_posts_leave_one_finished_post_per_guild() {
     fake.clear_holds();
     writeln!(log, "--- final run").unwrap();
     let bot = Running::start(dir.path(), &log);
-    let store = Store::open(&db).unwrap();
+    let store = SqliteStore::open(&db).unwrap();
     let deadline = Instant::now() + SETTLE;
     while !guilds.iter().all(|g| settled(&store, g)) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use prepbot::config::Config;
-use prepbot::store::{FinishState, PostKind, PostRow, PostState, ScheduleRow, Store};
+use prepbot::store::{FinishState, PostKind, PostRow, PostState, ScheduleRow, SqliteStore};
 use serde_json::{json, Value};
 use support::bot::*;
 use support::*;
@@ -463,7 +463,7 @@ async fn bad_input_and_members_without_manage_server_are_refused() {
 /// What a bot that crashed mid-send leaves in its database: a schedule and a pending post of
 /// 2026-03-10 with one attempt of unknown outcome.
 fn seed_pending_post(cfg: &Config, nonce: &str) {
-    let store = Store::open(&cfg.storage.path).unwrap();
+    let store = SqliteStore::open(&cfg.storage.path).unwrap();
     seed_schedule(&store, false);
     let p = store.begin_post(&intent_of_0310(nonce, false)).unwrap();
     store.post_attempt(p.id).unwrap();
@@ -619,7 +619,7 @@ async fn an_earlier_post_is_found_in_a_busy_channel_after_the_nonce_window() {
 /// What a bot killed between the create and its finishing steps leaves: a post marked sent,
 /// with no reaction and no thread yet.
 fn seed_sent_unfinished(cfg: &Config, message_id: u64) -> i64 {
-    let store = Store::open(&cfg.storage.path).unwrap();
+    let store = SqliteStore::open(&cfg.storage.path).unwrap();
     seed_schedule(&store, true);
     let mut intent = intent_of_0310(&format!("q20260310{GUILD_ID:x}"), true);
     intent.attempts = 1;
@@ -628,7 +628,7 @@ fn seed_sent_unfinished(cfg: &Config, message_id: u64) -> i64 {
     p.id
 }
 
-fn seed_schedule(store: &Store, thread: bool) {
+fn seed_schedule(store: &SqliteStore, thread: bool) {
     store
         .put_schedule(&ScheduleRow {
             guild_id: GUILD_ID,
@@ -704,7 +704,7 @@ async fn a_post_cut_before_its_thread_and_reaction_is_finished_after_a_restart()
             .then_some(())
     })
     .await;
-    let store = Store::open(&cfg.storage.path).unwrap();
+    let store = SqliteStore::open(&cfg.storage.path).unwrap();
     let done = eventually("the post settled", || {
         let p = store.last_post(GUILD_ID).unwrap().unwrap();
         (p.finish == FinishState::Done).then_some(p)
@@ -746,7 +746,7 @@ async fn a_refused_thread_is_shown_in_daily_show() {
         options(offset_to("2026-03-10 09:05:00")),
     )
     .await;
-    let store = Store::open(&cfg.storage.path).unwrap();
+    let store = SqliteStore::open(&cfg.storage.path).unwrap();
     eventually("the post settled as failed", || {
         let p = store.last_post(GUILD_ID).unwrap().unwrap();
         (p.finish == FinishState::Failed).then_some(())
@@ -784,7 +784,7 @@ async fn daily_set_refuses_channels_it_cannot_post_in() {
         assert!(text.contains(why), "{channel}: {text}");
         assert!(is_ephemeral(&data));
     }
-    let store = Store::open(&bot.app.config.storage.path).unwrap();
+    let store = SqliteStore::open(&bot.app.config.storage.path).unwrap();
     assert!(
         store.schedule(GUILD_ID).unwrap().is_none(),
         "nothing was scheduled"

@@ -184,12 +184,12 @@ async fn a_locked_database_gets_a_try_again_in_time() {
 /// and the daily driver's retry map forgets guilds whose schedule is gone.
 #[tokio::test]
 async fn old_rows_are_purged_and_the_retry_map_stays_bounded() {
-    use prepbot::store::{QuestionMessage, Source, Store};
+    use prepbot::store::{QuestionMessage, Source, SqliteStore};
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&fake, dir.path());
     {
-        let store = Store::open(&cfg.storage.path).unwrap();
+        let store = SqliteStore::open(&cfg.storage.path).unwrap();
         let old = |id: u64| QuestionMessage {
             message_id: id,
             channel_id: CHANNEL_ID,
@@ -211,7 +211,7 @@ async fn old_rows_are_purged_and_the_retry_map_stays_bounded() {
         options(SignedDuration::from_secs(offset)),
     )
     .await;
-    let store = Store::open(&cfg.storage.path).unwrap();
+    let store = SqliteStore::open(&cfg.storage.path).unwrap();
     eventually("the purge", || {
         store.question_message(1).unwrap().is_none().then_some(())
     })

@@ -227,9 +227,10 @@ async fn healthz_follows_the_store_and_the_gateway() {
 
     let store = bot.app.store.clone();
     let stuck = std::thread::spawn(move || {
-        store
-            .update_bag_at("stuck", 0, |_| std::thread::sleep(Duration::from_secs(3)))
-            .unwrap()
+        futures::executor::block_on(
+            store.update_bag_at("stuck", 0, |_| std::thread::sleep(Duration::from_secs(3))),
+        )
+        .unwrap()
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (status, body) = get(&format!("http://{}/healthz", bot.metrics_addr().unwrap())).await;
@@ -330,7 +331,12 @@ async fn shutdown_records_a_daily_post_in_flight() {
     bot.shutdown().await;
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
-    let row = app.store.post(GUILD_ID, "2026-03-10").unwrap().unwrap();
+    let row = app
+        .store
+        .post(GUILD_ID, "2026-03-10")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.state, PostState::Sent, "{row:?}");
     assert_eq!(
         row.message_id.map(|m| m.to_string()),

@@ -179,7 +179,12 @@ async fn a_practice_session_with_reveal_grades_and_next() {
     let due = relative_time(&graded);
     assert_about(due, bot_now(&bot) + 3 * DAY);
     assert_eq!(labels(&graded), ["Next"]);
-    let stored = bot.app.store.practice_card(MEMBER.id, &first).unwrap();
+    let stored = bot
+        .app
+        .store
+        .practice_card(MEMBER.id, &first)
+        .await
+        .unwrap();
     assert_eq!(
         stored.map(|c| (c.reps, c.due.as_second())),
         Some((1, due.as_second()))
@@ -194,6 +199,7 @@ async fn a_practice_session_with_reveal_grades_and_next() {
         bot.app
             .store
             .practice_card(MEMBER.id, &first)
+            .await
             .unwrap()
             .unwrap()
             .reps,
@@ -229,7 +235,7 @@ async fn a_practice_session_with_reveal_grades_and_next() {
     assert_about(relative_time(&empty), bot_now(&bot) + DAY);
     assert!(buttons(&empty).is_empty());
 
-    let log = bot.app.store.practice_activity(MEMBER.id).unwrap();
+    let log = bot.app.store.practice_activity(MEMBER.id).await.unwrap();
     let grades: Vec<(Option<Grade>, ReviewSource)> =
         log.iter().map(|a| (a.grade, a.source)).collect();
     assert_eq!(
@@ -316,6 +322,7 @@ async fn the_schedule_survives_a_restart() {
         bot.app
             .store
             .practice_card(MEMBER.id, &id)
+            .await
             .unwrap()
             .unwrap()
             .reps,
@@ -345,11 +352,18 @@ async fn a_forged_owner_is_refused() {
         fake.message(message_id(&card)).unwrap()["embeds"],
         card["embeds"]
     );
-    assert!(bot.app.store.practice_cards(MEMBER.id).unwrap().is_empty());
+    assert!(bot
+        .app
+        .store
+        .practice_cards(MEMBER.id)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(bot
         .app
         .store
         .practice_cards(outsider.id)
+        .await
         .unwrap()
         .is_empty());
     // A custom id rewritten to name the outsider as owner, clicked by the member: refused too.
@@ -358,7 +372,13 @@ async fn a_forged_owner_is_refused() {
     let forged = good.replacen(&owner36, &base36(outsider.id), 1);
     let body = click_id(&fake, &card, &forged, &MEMBER).await;
     assert!(ephemeral_reply(&body).contains("another member's practice"));
-    assert!(bot.app.store.practice_cards(MEMBER.id).unwrap().is_empty());
+    assert!(bot
+        .app
+        .store
+        .practice_cards(MEMBER.id)
+        .await
+        .unwrap()
+        .is_empty());
     // The owner's own click works.
     let graded = click_update(&fake, &card, "Good", &MEMBER).await;
     assert!(embed_text(&graded).contains("Graded **Good**"));
@@ -444,6 +464,7 @@ async fn grades_under_answers_revealed_from_ask_and_from_the_daily_post() {
         .app
         .store
         .practice_card(MEMBER.id, "ci-cd-explained")
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(card.reps, 1);
@@ -464,7 +485,7 @@ async fn grades_under_answers_revealed_from_ask_and_from_the_daily_post() {
     let reaction = fake.reaction_add(OTHER_CHANNEL_ID, message_id(&post), &carol, "💡");
     fake.dispatch("MESSAGE_REACTION_ADD", reaction);
     eventually("carol's reveal", || {
-        let log = bot.app.store.practice_activity(carol.id).unwrap();
+        let log = futures::executor::block_on(bot.app.store.practice_activity(carol.id)).unwrap();
         (!log.is_empty()).then_some(log)
     })
     .await;
@@ -473,6 +494,7 @@ async fn grades_under_answers_revealed_from_ask_and_from_the_daily_post() {
         .app
         .store
         .practice_activity(MEMBER.id)
+        .await
         .unwrap()
         .into_iter()
         .map(|a| (a.question_id, a.grade, a.source))
@@ -489,7 +511,7 @@ async fn grades_under_answers_revealed_from_ask_and_from_the_daily_post() {
             (daily_id.clone(), Some(Grade::Hard), ReviewSource::Daily),
         ]
     );
-    let carol_log = bot.app.store.practice_activity(carol.id).unwrap();
+    let carol_log = bot.app.store.practice_activity(carol.id).await.unwrap();
     assert_eq!(carol_log.len(), 1);
     assert_eq!(
         (
@@ -508,7 +530,15 @@ async fn grades_under_answers_revealed_from_ask_and_from_the_daily_post() {
             .find(|m| m["message_reference"]["message_id"] == question["id"])
     })
     .await;
-    assert_eq!(bot.app.store.practice_activity(carol.id).unwrap().len(), 1);
+    assert_eq!(
+        bot.app
+            .store
+            .practice_activity(carol.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     finish(&fake);
     bot.shutdown().await;
 }
@@ -571,8 +601,8 @@ async fn a_quiz_answer_is_a_review() {
     let store = &bot.app.store;
     let (mine, hers) = eventually("both reviews", || {
         Some((
-            store.practice_card(MEMBER.id, &id).unwrap()?,
-            store.practice_card(carol.id, &id).unwrap()?,
+            futures::executor::block_on(store.practice_card(MEMBER.id, &id)).unwrap()?,
+            futures::executor::block_on(store.practice_card(carol.id, &id)).unwrap()?,
         ))
     })
     .await;
@@ -580,7 +610,7 @@ async fn a_quiz_answer_is_a_review() {
     assert_eq!((mine.reps, hers.reps), (1, 1));
     assert_about(mine.due, mine.last_review + 3 * DAY);
     assert_about(hers.due, hers.last_review + DAY);
-    let log = store.practice_activity(carol.id).unwrap();
+    let log = store.practice_activity(carol.id).await.unwrap();
     assert_eq!(
         (log[0].grade, log[0].source, log[0].guild_id),
         (Some(Grade::Again), ReviewSource::Quiz, Some(GUILD_ID))
@@ -700,7 +730,11 @@ async fn a_streak_across_three_days() {
     let reaction = fake.reaction_add(OTHER_CHANNEL_ID, message_id(&post), &MEMBER, "💡");
     fake.dispatch("MESSAGE_REACTION_ADD", reaction);
     eventually("the reveal", || {
-        (bot.app.store.practice_activity(MEMBER.id).unwrap().len() == 2).then_some(())
+        (futures::executor::block_on(bot.app.store.practice_activity(MEMBER.id))
+            .unwrap()
+            .len()
+            == 2)
+            .then_some(())
     })
     .await;
     let s = stats(&fake, &MEMBER).await;
@@ -718,13 +752,19 @@ async fn a_streak_across_three_days() {
     // A quiz answer makes it three.
     quiz_round(&fake, dir.path(), &MEMBER, &[]).await;
     eventually("the quiz review", || {
-        (bot.app.store.practice_activity(MEMBER.id).unwrap().len() == 3).then_some(())
+        (futures::executor::block_on(bot.app.store.practice_activity(MEMBER.id))
+            .unwrap()
+            .len()
+            == 3)
+            .then_some(())
     })
     .await;
     let s = stats(&fake, &MEMBER).await;
     assert_eq!(field(&s, "Streak"), "🔥 3 days · best 3");
     let (numbers, _) =
-        prepbot::discord::practice::member_stats(&bot.app, MEMBER.id, Some(GUILD_ID)).unwrap();
+        prepbot::discord::practice::member_stats(&bot.app, MEMBER.id, Some(GUILD_ID))
+            .await
+            .unwrap();
     let last3: Vec<(String, u32)> = numbers.days[81..]
         .iter()
         .map(|(d, n)| (d.to_string(), *n))

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use prepbot::discord::Bot;
-use prepbot::store::{ReminderState, Store};
+use prepbot::store::{ReminderState, SqliteStore};
 use serde_json::{json, Value};
 use support::bot::*;
 use support::*;
@@ -70,8 +70,8 @@ fn opened_dms(fake: &FakeDiscord) -> usize {
     fake.count(|r| r.method == "POST" && r.path == "/users/@me/channels")
 }
 
-fn store(dir: &Path) -> Store {
-    Store::open(&dir.join("prepbot.db")).unwrap()
+fn store(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("prepbot.db")).unwrap()
 }
 
 #[tokio::test]

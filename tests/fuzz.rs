@@ -338,7 +338,7 @@ fn bank_seeds_load() {
 
 #[derive(Debug)]
 enum ConfigInput {
-    Valid(valid::ConfigCase),
+    Valid(Box<valid::ConfigCase>),
     Mutated(String),
 }
 
@@ -357,7 +357,7 @@ fn fuzz_config() {
         4000,
         |rng| {
             if rng.random_bool(0.2) {
-                return ConfigInput::Valid(valid::config(rng));
+                return ConfigInput::Valid(Box::new(valid::config(rng)));
             }
             let mut data = if rng.random_bool(0.5) {
                 seeds.choose(rng).expect("seeds").1.clone()

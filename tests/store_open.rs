@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use prepbot::store::{QuestionMessage, Source, Store};
+use prepbot::store::{QuestionMessage, Source, SqliteStore};
 
 /// Runs `prepbot` (run is the default) with a token and `storage.path = db`. Discord's API is
 /// a port this test holds open and never answers: the process must exit on its own, and
@@ -73,7 +73,7 @@ fn assert_refused(out: &Output, db: &Path, what: &str) {
 /// A database written by this build, closed (its WAL checkpointed into the file).
 fn written_db(dir: &Path) -> PathBuf {
     let path = dir.join("prepbot.db");
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     for i in 0..400 {
         let msg = QuestionMessage {
             message_id: 1_000 + i,

@@ -113,9 +113,9 @@ pub fn parse_row(row: &ScheduleRow) -> Result<Parsed, String> {
 }
 
 /// The plan for one guild at `now`.
-pub fn plan_for(app: &App, row: &ScheduleRow, p: &Parsed, now: Timestamp) -> Plan {
+pub async fn plan_for(app: &App, row: &ScheduleRow, p: &Parsed, now: Timestamp) -> Plan {
     let last_posted = log_failure(
-        app.store.last_posted_date(row.guild_id),
+        app.store.last_posted_date(row.guild_id).await,
         "reading the last posted date",
     )
     .flatten()
@@ -137,7 +137,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
     loop {
         let now = app.clock.now();
         let mut next = horizon(now);
-        let rows = match app.store.schedules() {
+        let rows = match app.store.schedules().await {
             Ok(r) => r,
             Err(e) => {
                 error!("daily scheduler cannot read schedules: {e}");
@@ -147,8 +147,11 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
         let scheduled: HashSet<u64> = rows.iter().map(|r| r.guild_id).collect();
         attempts.retain(|g| scheduled.contains(&g));
         // Posts a kill or a transient error left unfinished (no reaction or thread yet).
-        let unfinished = log_failure(app.store.unfinished_posts(), "listing unfinished posts")
-            .unwrap_or_default();
+        let unfinished = log_failure(
+            app.store.unfinished_posts().await,
+            "listing unfinished posts",
+        )
+        .unwrap_or_default();
         for post in unfinished {
             if let Some(at) = attempts.backoff_until(post.guild_id, now) {
                 next = next.min(at);
@@ -174,7 +177,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                     continue;
                 }
             };
-            match plan_for(&app, &row, &parsed, now) {
+            match plan_for(&app, &row, &parsed, now).await {
                 Plan::WaitUntil { at, .. } => next = next.min(at),
                 Plan::PostNow {
                     date,
@@ -239,21 +242,23 @@ async fn post_scheduled(
 ) -> Result<(), Error> {
     let date_str = date.to_string();
     let bank = app.bank();
-    let intent = match app.store.post(row.guild_id, &date_str)? {
+    let intent = match app.store.post(row.guild_id, &date_str).await? {
         Some(post) if post.state != PostState::Pending => return Ok(()),
         Some(post) => post,
         None => {
-            let Some(question) = draw(app, row.guild_id, &p.filter)? else {
+            let Some(question) = draw(app, row.guild_id, &p.filter).await? else {
                 let msg = format!(
                     "no question in the bank matches this schedule's filter ({})",
                     p.filter.describe()
                 );
                 warn!(guild = row.guild_id, "{msg}");
-                app.store.set_schedule_error(row.guild_id, Some(&msg))?;
+                app.store
+                    .set_schedule_error(row.guild_id, Some(&msg))
+                    .await?;
                 crate::metrics::daily_post("no_question");
                 return Ok(());
             };
-            let number = app.store.next_post_number(row.guild_id)?;
+            let number = app.store.next_post_number(row.guild_id).await?;
             let intent = PostRow {
                 id: 0,
                 guild_id: row.guild_id,
@@ -276,20 +281,21 @@ async fn post_scheduled(
                 finish: FinishState::Pending,
                 finish_error: None,
             };
-            app.store.begin_post(&intent)?
+            app.store.begin_post(&intent).await?
         }
     };
     let question = match bank.get(&intent.question_id).cloned() {
         Some(q) => q,
         // The drawn question left the bank before it went out: draw another.
-        None => match draw(app, row.guild_id, &p.filter)? {
+        None => match draw(app, row.guild_id, &p.filter).await? {
             Some(q) => {
-                app.store.set_post_question(intent.id, &q.id)?;
+                app.store.set_post_question(intent.id, &q.id).await?;
                 q
             }
             None => {
                 app.store
-                    .set_schedule_error(row.guild_id, Some("no question in the bank matches"))?;
+                    .set_schedule_error(row.guild_id, Some("no question in the bank matches"))
+                    .await?;
                 crate::metrics::daily_post("no_question");
                 return Ok(());
             }
@@ -312,7 +318,7 @@ async fn post_scheduled(
     let message_id = match sent {
         Some(id) => id,
         None => {
-            app.store.post_attempt(intent.id)?;
+            app.store.post_attempt(intent.id).await?;
             match send_post(app, row, &intent, &question).await {
                 Ok(id) => {
                     crate::metrics::daily_post("sent");
@@ -327,17 +333,21 @@ async fn post_scheduled(
                         e.summary()
                     );
                     warn!(guild = row.guild_id, "{msg}");
-                    app.store.mark_post_failed(intent.id, &e.summary())?;
-                    app.store.set_schedule_error(row.guild_id, Some(&msg))?;
+                    app.store.mark_post_failed(intent.id, &e.summary()).await?;
+                    app.store
+                        .set_schedule_error(row.guild_id, Some(&msg))
+                        .await?;
                     return Ok(());
                 }
                 Err(e) => {
                     crate::metrics::daily_post("retry");
-                    app.store.note_post_error(intent.id, &e.summary())?;
-                    app.store.set_schedule_error(
-                        row.guild_id,
-                        Some(&format!("{date_str}: {} (retrying)", e.summary())),
-                    )?;
+                    app.store.note_post_error(intent.id, &e.summary()).await?;
+                    app.store
+                        .set_schedule_error(
+                            row.guild_id,
+                            Some(&format!("{date_str}: {} (retrying)", e.summary())),
+                        )
+                        .await?;
                     return Err(e.into());
                 }
             }
@@ -345,18 +355,21 @@ async fn post_scheduled(
     };
     let now = app.clock.now_ms();
     app.store
-        .mark_post_sent(intent.id, message_id, now, row.thread)?;
-    app.store.set_schedule_error(row.guild_id, None)?;
-    app.store.record_question_message(
-        &QuestionMessage {
-            message_id,
-            channel_id: intent.channel_id,
-            guild_id: Some(row.guild_id),
-            question_id: question.id.clone(),
-        },
-        Source::Daily,
-        now,
-    )?;
+        .mark_post_sent(intent.id, message_id, now, row.thread)
+        .await?;
+    app.store.set_schedule_error(row.guild_id, None).await?;
+    app.store
+        .record_question_message(
+            &QuestionMessage {
+                message_id,
+                channel_id: intent.channel_id,
+                guild_id: Some(row.guild_id),
+                question_id: question.id.clone(),
+            },
+            Source::Daily,
+            now,
+        )
+        .await?;
     info!(guild = row.guild_id, date = %date_str, number = intent.number, question = %question.id, "daily question posted");
     let sent = PostRow {
         state: PostState::Sent,
@@ -374,6 +387,37 @@ async fn post_scheduled(
 /// Discord's "a thread has already been created for this message".
 const THREAD_ALREADY_CREATED: i64 = 160004;
 
+/// A finishing step failed: transient errors go back to the caller (retried later); a refusal
+/// for good settles the post's finishing steps as failed, with the reason for `/daily show`.
+async fn step_failed(app: &App, post: &PostRow, what: &str, e: DeliveryError) -> Result<(), Error> {
+    if !e.is_permanent() {
+        return Err(e.into());
+    }
+    let msg = match what {
+        "thread" => format!(
+            "{}: posted, but could not open the discussion thread: {} — give the bot \
+             Create Public Threads, or turn threads off with /daily set",
+            post.local_date,
+            e.summary()
+        ),
+        _ => format!(
+            "{}: posted, but could not finish it ({what}): {} — check the bot's \
+             permissions in <#{}>",
+            post.local_date,
+            e.summary(),
+            post.channel_id
+        ),
+    };
+    warn!(guild = post.guild_id, "{msg}");
+    app.store
+        .set_post_finish(post.id, FinishState::Failed, Some(&e.summary()))
+        .await?;
+    app.store
+        .set_schedule_error(post.guild_id, Some(&msg))
+        .await?;
+    Ok(())
+}
+
 /// Runs the finishing steps of a sent post that are not done yet, recording each: the reveal
 /// reaction, the thread, the thread's opening message. `Err` is transient (retried later);
 /// a step Discord refuses for good settles the post as failed, with the reason in
@@ -382,35 +426,10 @@ pub async fn finish_post(app: &App, post: &PostRow) -> Result<(), Error> {
     let Some(message_id) = post.message_id else {
         return Ok(());
     };
-    let step = |what: &str, e: DeliveryError| -> Result<(), Error> {
-        if !e.is_permanent() {
-            return Err(e.into());
-        }
-        let msg = match what {
-            "thread" => format!(
-                "{}: posted, but could not open the discussion thread: {} — give the bot \
-                 Create Public Threads, or turn threads off with /daily set",
-                post.local_date,
-                e.summary()
-            ),
-            _ => format!(
-                "{}: posted, but could not finish it ({what}): {} — check the bot's \
-                 permissions in <#{}>",
-                post.local_date,
-                e.summary(),
-                post.channel_id
-            ),
-        };
-        warn!(guild = post.guild_id, "{msg}");
-        app.store
-            .set_post_finish(post.id, FinishState::Failed, Some(&e.summary()))?;
-        app.store.set_schedule_error(post.guild_id, Some(&msg))?;
-        Ok(())
-    };
     if !post.reaction_done {
         match add_reveal_reaction(app, post.channel_id, message_id).await {
-            Ok(()) => app.store.mark_post_reaction_done(post.id)?,
-            Err(e) => return step("reveal reaction", e),
+            Ok(()) => app.store.mark_post_reaction_done(post.id).await?,
+            Err(e) => return step_failed(app, post, "reveal reaction", e).await,
         }
     }
     if post.thread_wanted {
@@ -431,9 +450,9 @@ pub async fn finish_post(app: &App, post: &PostRow) -> Result<(), Error> {
                     // An earlier attempt made it; a thread started from a message has the
                     // message's id.
                     Err(e) if e.code == Some(THREAD_ALREADY_CREATED) => message_id,
-                    Err(e) => return step("thread", e),
+                    Err(e) => return step_failed(app, post, "thread", e).await,
                 };
-                app.store.set_post_thread(post.id, id)?;
+                app.store.set_post_thread(post.id, id).await?;
                 id
             }
         };
@@ -453,26 +472,28 @@ pub async fn finish_post(app: &App, post: &PostRow) -> Result<(), Error> {
                     )))
                     .enforce_nonce(true);
                 if let Err(e) = app.deliver.create_message(thread_id, &msg).await {
-                    return step("thread opening", e);
+                    return step_failed(app, post, "thread opening", e).await;
                 }
             }
-            app.store.mark_post_opening_done(post.id)?;
+            app.store.mark_post_opening_done(post.id).await?;
         }
     }
     app.store
-        .set_post_finish(post.id, FinishState::Done, None)?;
+        .set_post_finish(post.id, FinishState::Done, None)
+        .await?;
     Ok(())
 }
 
-fn draw(app: &App, guild_id: u64, filter: &Filter) -> Result<Option<Question>, Error> {
+async fn draw(app: &App, guild_id: u64, filter: &Filter) -> Result<Option<Question>, Error> {
     let bank = app.bank();
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let drawn =
-        app.store
-            .update_bag_at(&format!("daily:{guild_id}"), app.clock.now_ms(), |bag| {
-                bag.draw(&bank, filter, &mut rng)
-                    .map(|d| d.question.clone())
-            })?;
+    let drawn = app
+        .store
+        .update_bag_at(&format!("daily:{guild_id}"), app.clock.now_ms(), |bag| {
+            bag.draw(&bank, filter, &mut rng)
+                .map(|d| d.question.clone())
+        })
+        .await?;
     Ok(drawn)
 }
 
@@ -571,7 +592,7 @@ async fn send_post(
 /// message id and number; a `UserError` says what to fix.
 pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), Error> {
     let p = parse_row(row).map_err(|e| Error::User(super::UserError(e)))?;
-    let Some(q) = draw(app, row.guild_id, &p.filter)? else {
+    let Some(q) = draw(app, row.guild_id, &p.filter).await? else {
         return super::errors::user(format!(
             "No question in the bank matches this schedule's filter ({}).",
             p.filter.describe()
@@ -579,7 +600,7 @@ pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), Error>
     };
     let now = app.clock.now();
     let date = schedule::local_date(now, &p.tz).to_string();
-    let number = app.store.next_post_number(row.guild_id)?;
+    let number = app.store.next_post_number(row.guild_id).await?;
     let nonce = format!("m{:x}{:x}", row.guild_id % (1 << 32), now.as_millisecond());
     let msg = post_message(app, row.guild_id, row.role_id, number, &date, &q, &nonce);
     let m = match app.deliver.create_message(row.channel_id, &msg).await {
@@ -612,17 +633,19 @@ pub async fn post_now(app: &App, row: &ScheduleRow) -> Result<(u64, i64), Error>
         finish: FinishState::Pending,
         finish_error: None,
     };
-    post.id = app.store.record_manual_post(&post)?;
-    app.store.record_question_message(
-        &QuestionMessage {
-            message_id: id,
-            channel_id: row.channel_id,
-            guild_id: Some(row.guild_id),
-            question_id: q.id.clone(),
-        },
-        Source::Daily,
-        now.as_millisecond(),
-    )?;
+    post.id = app.store.record_manual_post(&post).await?;
+    app.store
+        .record_question_message(
+            &QuestionMessage {
+                message_id: id,
+                channel_id: row.channel_id,
+                guild_id: Some(row.guild_id),
+                question_id: q.id.clone(),
+            },
+            Source::Daily,
+            now.as_millisecond(),
+        )
+        .await?;
     // A transient failure here leaves the steps pending; the scheduler finishes them.
     log_failure(finish_post(app, &post).await, "finishing a /daily post");
     Ok((id, number))

@@ -111,7 +111,9 @@ impl Drop for Claim<'_> {
     fn drop(&mut self) {
         if !self.keep {
             log_failure(
-                self.app.store.release_reveal(self.message_id, self.user_id),
+                self.app
+                    .store
+                    .release_reveal_detached(self.message_id, self.user_id),
                 "giving back a reveal claim",
             );
         }
@@ -127,7 +129,7 @@ async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
     if is_bot {
         return;
     }
-    let qm = match app.store.question_message(r.message_id.get()) {
+    let qm = match app.store.question_message(r.message_id.get()).await {
         Ok(Some(qm)) => qm,
         Ok(None) => return, // not a question message of ours
         Err(e) => {
@@ -151,7 +153,7 @@ async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
     };
     // Revealing the daily question counts for the member's streak, whether or not this
     // reaction is the one that shows the answer.
-    practice::record::reaction_reveal(app, user_id.get(), &qm);
+    practice::record::reaction_reveal(app, user_id.get(), &qm).await;
     let now = app.clock.now_ms();
     // One reveal per message (reply, edit) or per member (dm): claim first, so two
     // reactions at once reveal once.
@@ -159,7 +161,7 @@ async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
         RevealMode::Dm => user_id.get(),
         RevealMode::Reply | RevealMode::Edit => 0,
     };
-    match app.store.claim_reveal(qm.message_id, claimant, now) {
+    match app.store.claim_reveal(qm.message_id, claimant, now).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {
@@ -183,7 +185,8 @@ async fn on_reaction(app: &Arc<App>, bot_id: serenity::UserId, r: &Reaction) {
             claim.keep = true;
             log_failure(
                 app.store
-                    .set_reveal_message(qm.message_id, claimant, reveal_id),
+                    .set_reveal_message(qm.message_id, claimant, reveal_id)
+                    .await,
                 "recording a reveal message",
             );
         }
@@ -328,7 +331,8 @@ async fn on_click(
                         click.guild_id.map(|g| g.get()),
                         click.message.id.get(),
                         &q.id,
-                    );
+                    )
+                    .await;
                     if let Some(row) = log_failure(grades, "preparing grade buttons for a reveal") {
                         answer = answer.components(vec![row]);
                     }

@@ -134,7 +134,11 @@ pub async fn check(app: &Arc<App>, shards: &serenity::ShardManager) -> Result<()
     let store = app.store.clone();
     let answered = tokio::time::timeout(
         STORE_TIMEOUT,
-        tokio::task::spawn_blocking(move || store.ping()),
+        // Off the async threads: a SQLite file locked by another process blocks its caller
+        // for up to the busy timeout.
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current().block_on(async move { store.ping().await })
+        }),
     )
     .await;
     match answered {

@@ -383,7 +383,11 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         .clone()
         .filter(|t| !t.expose().trim().is_empty())
         .ok_or(StartError::NoToken)?;
-    let store = Arc::new(Store::open(&config.storage.path).map_err(StartError::Store)?);
+    let store = Arc::new(
+        Store::open(&config.storage)
+            .await
+            .map_err(StartError::Store)?,
+    );
     // Before connecting: a taken port is a setup error to report now, not after READY.
     let listener = health::bind(&config)
         .await

@@ -1,7 +1,7 @@
 //! Practice reminders: one task for all members, sleeping until the earliest next reminder.
 //!
 //! A member who opted in (`/practice remind:HH:MM timezone:…`) gets a DM at that local time
-//! when they have cards waiting (due reviews, or new cards left today), at most once per
+//! when they have cards waiting (due reviews, or new cards left today).await, at most once per
 //! local date. It is the daily post's shape, per member instead of per guild:
 //!
 //! 1. The date is recorded first (`reminder_sends`, unique per member and local date): as
@@ -83,9 +83,9 @@ pub fn parse_row(row: &ReminderRow) -> Result<Parsed, String> {
 }
 
 /// When the member's next reminder can come, at `now`.
-pub fn plan_for(app: &App, row: &ReminderRow, p: &Parsed, now: Timestamp) -> Plan {
+pub async fn plan_for(app: &App, row: &ReminderRow, p: &Parsed, now: Timestamp) -> Plan {
     let last = log_failure(
-        app.store.last_reminder_date(row.user_id),
+        app.store.last_reminder_date(row.user_id).await,
         "reading the last reminder date",
     )
     .flatten()
@@ -106,7 +106,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
     loop {
         let now = app.clock.now();
         let mut next = horizon(now);
-        let rows = match app.store.reminders() {
+        let rows = match app.store.reminders().await {
             Ok(r) => r,
             Err(e) => {
                 error!("practice reminders cannot read the settings: {e}");
@@ -123,7 +123,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                     continue;
                 }
             };
-            match plan_for(&app, &row, &parsed, now) {
+            match plan_for(&app, &row, &parsed, now).await {
                 Plan::WaitUntil { at, .. } => next = next.min(at),
                 Plan::PostNow { date, .. } => {
                     if let Some(at) = attempts.backoff_until(row.user_id, now) {
@@ -174,7 +174,7 @@ fn heading(local_date: &str) -> String {
 pub fn reminder_text(local_date: &str, due: u32) -> String {
     let cards = if due == 1 { "card" } else { "cards" };
     format!(
-        "{}\nYou have **{due}** practice {cards} waiting (reviews due and new questions). \
+        "{}\nYou have **{due}** practice {cards} waiting (reviews due and new questions).await. \
          Run `/practice` in a server with prepbot to start.\n\
          -# You asked for this reminder; `/practice remind:off` turns it off.",
         heading(local_date)
@@ -183,9 +183,9 @@ pub fn reminder_text(local_date: &str, due: u32) -> String {
 
 /// Cards waiting for the member now: due reviews plus the new cards left today (in the
 /// reminder's zone), over the whole bank.
-fn waiting(app: &App, user_id: u64, tz: &TimeZone) -> Result<u32, Error> {
+async fn waiting(app: &App, user_id: u64, tz: &TimeZone) -> Result<u32, Error> {
     let bank = app.bank();
-    let cards = app.store.practice_cards(user_id)?;
+    let cards = app.store.practice_cards(user_id).await?;
     let filter = Filter::default();
     let queue = select(
         &bank,
@@ -213,29 +213,32 @@ async fn remind(
 ) -> Result<(), Error> {
     let user_id = row.user_id;
     let date_str = date.to_string();
-    let intent = match app.store.reminder_send(user_id, &date_str)? {
+    let intent = match app.store.reminder_send(user_id, &date_str).await? {
         Some(s) if s.state != ReminderState::Pending => return Ok(()),
         Some(s) => s,
         None => {
-            let due = waiting(app, user_id, &p.tz)?;
-            let intent = app.store.begin_reminder(&ReminderSend {
-                id: 0,
-                user_id,
-                local_date: date_str.clone(),
-                nonce: reminder_nonce(user_id, date),
-                state: if due == 0 {
-                    ReminderState::Skipped
-                } else {
-                    ReminderState::Pending
-                },
-                due,
-                channel_id: None,
-                message_id: None,
-                attempts: 0,
-                error: None,
-                created_at: app.clock.now_ms(),
-                sent_at: None,
-            })?;
+            let due = waiting(app, user_id, &p.tz).await?;
+            let intent = app
+                .store
+                .begin_reminder(&ReminderSend {
+                    id: 0,
+                    user_id,
+                    local_date: date_str.clone(),
+                    nonce: reminder_nonce(user_id, date),
+                    state: if due == 0 {
+                        ReminderState::Skipped
+                    } else {
+                        ReminderState::Pending
+                    },
+                    due,
+                    channel_id: None,
+                    message_id: None,
+                    attempts: 0,
+                    error: None,
+                    created_at: app.clock.now_ms(),
+                    sent_at: None,
+                })
+                .await?;
             if intent.state != ReminderState::Pending {
                 return Ok(());
             }
@@ -245,7 +248,7 @@ async fn remind(
 
     let channel_id = match app.deliver.create_dm(user_id).await {
         Ok(c) => c.id.get(),
-        Err(e) => return refused(app, &intent, e),
+        Err(e) => return refused(app, &intent, e).await,
     };
     // An earlier attempt may have reached Discord after the nonce window: look first.
     if intent.attempts > 0 {
@@ -253,11 +256,12 @@ async fn remind(
         if let Some(message_id) = found {
             info!("found the practice reminder of an earlier attempt");
             app.store
-                .mark_reminder_sent(intent.id, message_id, app.clock.now_ms())?;
+                .mark_reminder_sent(intent.id, message_id, app.clock.now_ms())
+                .await?;
             return Ok(());
         }
     }
-    app.store.reminder_attempt(intent.id, channel_id)?;
+    app.store.reminder_attempt(intent.id, channel_id).await?;
     let msg = serenity::CreateMessage::new()
         .content(reminder_text(&intent.local_date, intent.due))
         .allowed_mentions(render::no_mentions())
@@ -266,29 +270,36 @@ async fn remind(
     match app.deliver.create_message(channel_id, &msg).await {
         Ok(m) => {
             app.store
-                .mark_reminder_sent(intent.id, m.id.get(), app.clock.now_ms())?;
+                .mark_reminder_sent(intent.id, m.id.get(), app.clock.now_ms())
+                .await?;
             info!(date = %intent.local_date, due = intent.due, "practice reminder sent");
             Ok(())
         }
-        Err(e) => refused(app, &intent, e),
+        Err(e) => refused(app, &intent, e).await,
     }
 }
 
 /// What a failed DM means: closed DMs switch the member's reminders off; another refusal
 /// for good settles the date; anything else is retried.
-fn refused(app: &App, intent: &ReminderSend, e: DeliveryError) -> Result<(), Error> {
+async fn refused(app: &App, intent: &ReminderSend, e: DeliveryError) -> Result<(), Error> {
     if e.is_dm_closed() {
-        app.store.mark_reminder_failed(intent.id, &e.summary())?;
-        app.store.delete_reminder(intent.user_id)?;
+        app.store
+            .mark_reminder_failed(intent.id, &e.summary())
+            .await?;
+        app.store.delete_reminder(intent.user_id).await?;
         info!("a member's DMs are closed: their practice reminders are switched off");
         return Ok(());
     }
     if e.is_permanent() {
         warn!(date = %intent.local_date, "Discord refused a practice reminder: {}", e.summary());
-        app.store.mark_reminder_failed(intent.id, &e.summary())?;
+        app.store
+            .mark_reminder_failed(intent.id, &e.summary())
+            .await?;
         return Ok(());
     }
-    app.store.note_reminder_error(intent.id, &e.summary())?;
+    app.store
+        .note_reminder_error(intent.id, &e.summary())
+        .await?;
     Err(e.into())
 }
 

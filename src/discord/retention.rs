@@ -28,7 +28,11 @@ pub fn spawn(app: Arc<App>) -> tokio::task::JoinHandle<()> {
 pub async fn purge_once(app: &Arc<App>) {
     let store = app.store.clone();
     let now = app.clock.now_ms();
-    let result = tokio::task::spawn_blocking(move || store.purge(now, &Retention::default())).await;
+    let result = tokio::task::spawn_blocking(move || {
+        tokio::runtime::Handle::current()
+            .block_on(async move { store.purge(now, &Retention::default()).await })
+    })
+    .await;
     match result {
         Ok(Ok(purged)) if purged.total() > 0 => info!(?purged, "purged rows past retention"),
         Ok(Ok(_)) => {}

@@ -1,4 +1,5 @@
-//! The store's one error type: a statement that failed, or a database file refused at open.
+//! The store's one error type: a statement that failed, or a database refused at open, on
+//! either backend.
 //!
 //! Callers mostly print it; the edge also asks [`StoreError::is_busy`] to tell "try again in
 //! a moment" from a real failure.
@@ -18,6 +19,39 @@ pub enum StoreError {
     /// [`super::Store::open`] refused the file: the bot must not start on it. The message
     /// names the file and what to do about it.
     Refused { path: PathBuf, reason: Refusal },
+    /// A PostgreSQL statement failed, or no pooled connection came in time.
+    Pg {
+        context: &'static str,
+        source: PgError,
+    },
+    /// PostgreSQL refused at open: the bot must not start on it. `target` is the URL, which
+    /// never holds the password (the config refuses one).
+    PgRefused { target: String, reason: PgRefusal },
+    /// A stored value this build cannot read (e.g. a time out of range).
+    Decode {
+        context: &'static str,
+        message: String,
+    },
+}
+
+/// What failed in a PostgreSQL call.
+#[derive(Debug)]
+pub enum PgError {
+    Query(tokio_postgres::Error),
+    Pool(deadpool_postgres::PoolError),
+}
+
+/// Why PostgreSQL was refused at open.
+#[derive(Debug)]
+pub enum PgRefusal {
+    /// The server could not be reached or refused the login.
+    Connect(tokio_postgres::Error),
+    /// Written by a newer release: its schema version is beyond our migrations.
+    TooNew { found: i64, known: i64 },
+    /// The migrations failed (rolled back; nothing changed).
+    Migrate(tokio_postgres::Error),
+    /// The pool could not be built.
+    Pool(String),
 }
 
 /// Why a database file was refused at open.
@@ -43,18 +77,54 @@ impl StoreError {
     /// a lock inside this one (`SQLITE_LOCKED`): nothing is wrong with the data, and the same
     /// call is likely to succeed a moment later. The edge answers "busy, try again".
     pub fn is_busy(&self) -> bool {
+        if let StoreError::Pg { source, .. } = self {
+            return source.is_busy();
+        }
         let source = match self {
             StoreError::Sql { source, .. } => source,
             StoreError::Refused {
                 reason: Refusal::Locked(source),
                 ..
             } => source,
-            StoreError::Refused { .. } => return false,
+            StoreError::Refused { .. }
+            | StoreError::Pg { .. }
+            | StoreError::PgRefused { .. }
+            | StoreError::Decode { .. } => return false,
         };
         matches!(
             source.sqlite_error_code(),
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
         )
+    }
+}
+
+impl PgError {
+    /// No pooled connection in time, or PostgreSQL gave up on a lock or a serialisation
+    /// conflict: the same call is likely to succeed a moment later.
+    pub fn is_busy(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            PgError::Pool(deadpool_postgres::PoolError::Timeout(_)) => true,
+            PgError::Pool(_) => false,
+            PgError::Query(e) => e.code().is_some_and(|c| {
+                [
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::LOCK_NOT_AVAILABLE,
+                    SqlState::QUERY_CANCELED,
+                ]
+                .contains(c)
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PgError::Query(e) => f.write_str(&describe_pg(e)),
+            PgError::Pool(e) => write!(f, "no database connection: {e}"),
+        }
     }
 }
 
@@ -64,6 +134,13 @@ impl std::fmt::Display for StoreError {
             StoreError::Sql { context, source } => {
                 return write!(f, "database error while {context}: {source}")
             }
+            StoreError::Pg { context, source } => {
+                return write!(f, "PostgreSQL error while {context}: {source}")
+            }
+            StoreError::Decode { context, message } => {
+                return write!(f, "unreadable stored value while {context}: {message}")
+            }
+            StoreError::PgRefused { target, reason } => return pg_refusal(f, target, reason),
             StoreError::Refused { path, reason } => (path.display(), reason),
         };
         match reason {
@@ -106,10 +183,61 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+fn pg_refusal(
+    f: &mut std::fmt::Formatter<'_>,
+    target: &str,
+    reason: &PgRefusal,
+) -> std::fmt::Result {
+    match reason {
+        PgRefusal::Connect(e) => write!(
+            f,
+            "cannot connect to PostgreSQL at {target}: {}; check that the server runs and \
+             accepts this user, and that the password is in the variable named by \
+             storage.password_env",
+            describe_pg(e)
+        ),
+        PgRefusal::TooNew { found, known } => write!(
+            f,
+            "the PostgreSQL database at {target} has schema version {found}, but this prepbot \
+             knows only up to {known}: a newer release wrote it. Run that release (or a later \
+             one); this one leaves the database untouched"
+        ),
+        PgRefusal::Migrate(e) => write!(
+            f,
+            "cannot apply the schema migrations to PostgreSQL at {target}: {}; nothing was \
+             changed (they run in one transaction). Does the user own the database?",
+            describe_pg(e)
+        ),
+        PgRefusal::Pool(e) => write!(f, "cannot set up connections to {target}: {e}"),
+    }
+}
+
+/// tokio-postgres' own Display says only "db error"; the server's code and message are the
+/// useful part.
+fn describe_pg(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
 impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StoreError::Sql { source, .. } => Some(source),
+            StoreError::Pg {
+                source: PgError::Query(e),
+                ..
+            } => Some(e),
+            StoreError::Pg {
+                source: PgError::Pool(e),
+                ..
+            } => Some(e),
+            StoreError::PgRefused {
+                reason: PgRefusal::Connect(e) | PgRefusal::Migrate(e),
+                ..
+            } => Some(e),
+            StoreError::PgRefused { .. } | StoreError::Decode { .. } => None,
             StoreError::Refused { reason, .. } => match reason {
                 Refusal::CreateDir(e) => Some(e),
                 Refusal::CannotUse(e) | Refusal::ReadOnly(e) | Refusal::Locked(e) => Some(e),
@@ -129,5 +257,23 @@ pub(super) trait Context<T> {
 impl<T> Context<T> for rusqlite::Result<T> {
     fn ctx(self, context: &'static str) -> Result<T> {
         self.map_err(|source| StoreError::Sql { context, source })
+    }
+}
+
+impl<T> Context<T> for std::result::Result<T, tokio_postgres::Error> {
+    fn ctx(self, context: &'static str) -> Result<T> {
+        self.map_err(|e| StoreError::Pg {
+            context,
+            source: PgError::Query(e),
+        })
+    }
+}
+
+impl<T> Context<T> for std::result::Result<T, deadpool_postgres::PoolError> {
+    fn ctx(self, context: &'static str) -> Result<T> {
+        self.map_err(|e| StoreError::Pg {
+            context,
+            source: PgError::Pool(e),
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! The states the store keeps as text columns, as enums: each maps to and from its SQL
-//! spelling in one place, and an unknown spelling in the database is a typed read error,
-//! never a panic or a silent default.
+//! spelling in one place, for both backends, and an unknown spelling in the database is a
+//! typed read error, never a panic or a silent default.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
@@ -51,6 +51,22 @@ macro_rules! sql_enum {
                 })
             }
         }
+
+        impl<'a> tokio_postgres::types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &tokio_postgres::types::Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                let s = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
+                <$name>::parse(s).ok_or_else(|| {
+                    format!("unknown {} `{s}` in the database", stringify!($name)).into()
+                })
+            }
+
+            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+                <&str as tokio_postgres::types::FromSql>::accepts(ty)
+            }
+        }
     };
 }
 
@@ -73,6 +89,22 @@ macro_rules! sql_text {
                         format!("unknown {} `{s}` in the database", stringify!($name)).into(),
                     )
                 })
+            }
+        }
+
+        impl<'a> tokio_postgres::types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &tokio_postgres::types::Type,
+                raw: &'a [u8],
+            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+                let s = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
+                <$name>::parse(s).ok_or_else(|| {
+                    format!("unknown {} `{s}` in the database", stringify!($name)).into()
+                })
+            }
+
+            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+                <&str as tokio_postgres::types::FromSql>::accepts(ty)
             }
         }
     )+};

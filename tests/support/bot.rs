@@ -244,7 +244,7 @@ pub fn bench_member(i: u64) -> u64 {
 /// a store as big as a large server's).
 pub fn fill_practice_cards(path: &Path, members: u64, question_ids: &[String], now_ms: i64) {
     use rand::{Rng, SeedableRng};
-    drop(prepbot::store::Store::open(path).expect("create the schema"));
+    drop(prepbot::store::SqliteStore::open(path).expect("create the schema"));
     let mut conn = rusqlite::Connection::open(path).expect("open for the bulk insert");
     let tx = conn.transaction().unwrap();
     {

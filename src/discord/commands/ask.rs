@@ -178,10 +178,13 @@ pub async fn ask(
         format!("ask:channel:{}", ctx.channel_id())
     };
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let drawn = app.store.update_bag_at(&scope, app.clock.now_ms(), |bag| {
-        bag.draw(&bank, &filter, &mut rng)
-            .map(|d| d.question.clone())
-    })?;
+    let drawn = app
+        .store
+        .update_bag_at(&scope, app.clock.now_ms(), |bag| {
+            bag.draw(&bank, &filter, &mut rng)
+                .map(|d| d.question.clone())
+        })
+        .await?;
     let Some(q) = drawn else {
         return user(format!(
             "No question matches all of: {}. Try fewer filters.",
@@ -201,16 +204,18 @@ pub async fn ask(
     // Remember which message shows which question, so a reaction reveals it, even after a
     // restart.
     let msg = shown;
-    app.store.record_question_message(
-        &QuestionMessage {
-            message_id: msg.id.get(),
-            channel_id: msg.channel_id.get(),
-            guild_id: ctx.guild_id().map(|g| g.get()),
-            question_id: q.id.clone(),
-        },
-        Source::Ask,
-        app.clock.now_ms(),
-    )?;
+    app.store
+        .record_question_message(
+            &QuestionMessage {
+                message_id: msg.id.get(),
+                channel_id: msg.channel_id.get(),
+                guild_id: ctx.guild_id().map(|g| g.get()),
+                question_id: q.id.clone(),
+            },
+            Source::Ask,
+            app.clock.now_ms(),
+        )
+        .await?;
     if let Err(e) = events::add_reveal_reaction(&app, msg.channel_id.get(), msg.id.get()).await {
         warn!("could not add the reveal reaction: {e}");
     }

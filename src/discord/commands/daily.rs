@@ -82,8 +82,8 @@ async fn check_channel(
     Ok(())
 }
 
-fn current(app: &App, guild_id: u64) -> Result<ScheduleRow, Error> {
-    match app.store.schedule(guild_id)? {
+async fn current(app: &App, guild_id: u64) -> Result<ScheduleRow, Error> {
+    match app.store.schedule(guild_id).await? {
         Some(s) => Ok(s),
         None => user(
             "This server has no daily question yet. Set one up with \
@@ -135,7 +135,7 @@ pub async fn set(
         ));
     }
     let now = app.clock.now();
-    let previous = app.store.schedule(guild_id)?;
+    let previous = app.store.schedule(guild_id).await?;
     let row = ScheduleRow {
         guild_id,
         channel_id: channel.id.get(),
@@ -150,9 +150,9 @@ pub async fn set(
         armed_from: now.as_millisecond(),
         last_error: None,
     };
-    app.store.put_schedule(&row)?;
+    app.store.put_schedule(&row).await?;
     app.daily.rearm();
-    let mut embed = show_embed(&app, &row, now)?;
+    let mut embed = show_embed(&app, &row, now).await?;
     embed = embed.title(if previous.is_some() {
         "Daily question updated"
     } else {
@@ -165,8 +165,8 @@ pub async fn set(
 #[poise::command(slash_command, guild_only, check = "require_manage_guild")]
 pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
-    let row = current(&app, guild(&ctx)?)?;
-    let embed = show_embed(&app, &row, app.clock.now())?;
+    let row = current(&app, guild(&ctx)?).await?;
+    let embed = show_embed(&app, &row, app.clock.now()).await?;
     say(ctx, embed).await
 }
 
@@ -174,12 +174,12 @@ pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only, check = "require_manage_guild")]
 pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
-    let mut row = current(&app, guild(&ctx)?)?;
+    let mut row = current(&app, guild(&ctx)?).await?;
     if row.paused {
         return user("The daily question is already paused. `/daily resume` restarts it.");
     }
     row.paused = true;
-    app.store.put_schedule(&row)?;
+    app.store.put_schedule(&row).await?;
     app.daily.rearm();
     say(
         ctx,
@@ -194,16 +194,18 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only, check = "require_manage_guild")]
 pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
-    let mut row = current(&app, guild(&ctx)?)?;
+    let mut row = current(&app, guild(&ctx)?).await?;
     if !row.paused {
         return user("The daily question is not paused.");
     }
     let now = app.clock.now();
     row.paused = false;
     row.armed_from = now.as_millisecond();
-    app.store.put_schedule(&row)?;
+    app.store.put_schedule(&row).await?;
     app.daily.rearm();
-    let embed = show_embed(&app, &row, now)?.title("Daily question resumed");
+    let embed = show_embed(&app, &row, now)
+        .await?
+        .title("Daily question resumed");
     say(ctx, embed).await
 }
 
@@ -211,7 +213,7 @@ pub async fn resume(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only, check = "require_manage_guild")]
 pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
-    let mut row = current(&app, guild(&ctx)?)?;
+    let mut row = current(&app, guild(&ctx)?).await?;
     let p = parse_row(&row).map_err(crate::discord::UserError)?;
     let now = app.clock.now();
     // Plan without the current skip, so `/daily skip` twice skips the same (next) post.
@@ -221,10 +223,11 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
         &row,
         &parse_row(&row).map_err(crate::discord::UserError)?,
         now,
-    );
+    )
+    .await;
     let date = next.date();
     row.skip_date = Some(date.to_string());
-    app.store.put_schedule(&row)?;
+    app.store.put_schedule(&row).await?;
     app.daily.rearm();
     let at = next.scheduled().to_zoned_datetime(p.tz.clone());
     let after = plan_for(
@@ -232,7 +235,8 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
         &row,
         &parse_row(&row).map_err(crate::discord::UserError)?,
         now,
-    );
+    )
+    .await;
     say(
         ctx,
         CreateEmbed::new()
@@ -250,7 +254,7 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, guild_only, check = "require_manage_guild")]
 pub async fn post(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
-    let row = current(&app, guild(&ctx)?)?;
+    let row = current(&app, guild(&ctx)?).await?;
     ctx.defer_ephemeral().await?;
     let (_, number) = post_now(&app, &row).await?;
     say(
@@ -270,7 +274,7 @@ pub async fn post(ctx: Context<'_>) -> Result<(), Error> {
 pub async fn off(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
     let guild_id = guild(&ctx)?;
-    if !app.store.delete_schedule(guild_id)? {
+    if !app.store.delete_schedule(guild_id).await? {
         return user("This server has no daily question to turn off.");
     }
     app.daily.rearm();
@@ -300,10 +304,10 @@ fn when(plan: &Plan, tz: &jiff::tz::TimeZone) -> String {
     )
 }
 
-fn show_embed(app: &App, row: &ScheduleRow, now: Timestamp) -> Result<CreateEmbed, Error> {
+async fn show_embed(app: &App, row: &ScheduleRow, now: Timestamp) -> Result<CreateEmbed, Error> {
     let p = parse_row(row).map_err(crate::discord::UserError)?;
     let bank = app.bank();
-    let bag = app.store.bag(&format!("daily:{}", row.guild_id))?;
+    let bag = app.store.bag(&format!("daily:{}", row.guild_id)).await?;
     let left = bag.remaining(&bank, &p.filter);
     let total = bank.matching(&p.filter).count();
     let mut embed = CreateEmbed::new()
@@ -332,7 +336,7 @@ fn show_embed(app: &App, row: &ScheduleRow, now: Timestamp) -> Result<CreateEmbe
             true,
         );
     if !row.paused {
-        let plan = plan_for(app, row, &p, now);
+        let plan = plan_for(app, row, &p, now).await;
         let mut next = when(&plan, &p.tz);
         if row.skip_date.as_deref() == Some(&plan.date().to_string()) {
             next.push_str(" (skipped)");
@@ -347,7 +351,7 @@ fn show_embed(app: &App, row: &ScheduleRow, now: Timestamp) -> Result<CreateEmbe
         cycle.push_str(" — fewer than 3 remain; then questions repeat in a new order");
     }
     embed = embed.field("Cycle", cycle, false);
-    if let Some(last) = app.store.last_post(row.guild_id)? {
+    if let Some(last) = app.store.last_post(row.guild_id).await? {
         let mut state = match (last.state, last.message_id) {
             (PostState::Sent, Some(m)) => format!(
                 "[sent]({})",

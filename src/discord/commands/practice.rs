@@ -42,7 +42,7 @@ pub async fn practice(
 ) -> Result<(), Error> {
     let app = ctx.data().clone();
     if remind.is_some() || timezone.is_some() {
-        let text = set_reminder(&app, ctx.author().id.get(), remind, timezone)?;
+        let text = set_reminder(&app, ctx.author().id.get(), remind, timezone).await?;
         ctx.send(reply(true).content(text)).await?;
         return Ok(());
     }
@@ -54,7 +54,8 @@ pub async fn practice(
         &filter,
         ctx.guild_id().map(|g| g.get()),
         None,
-    )?;
+    )
+    .await?;
     let card = view
         .embeds
         .into_iter()
@@ -66,16 +67,16 @@ pub async fn practice(
 
 /// Turns the member's reminders on, changes or turns them off; returns the confirmation.
 /// A value that cannot be understood is a `UserError` with an example.
-fn set_reminder(
+async fn set_reminder(
     app: &App,
     user_id: u64,
     remind: Option<String>,
     timezone: Option<String>,
 ) -> Result<String, Error> {
-    let current = app.store.reminder(user_id)?;
+    let current = app.store.reminder(user_id).await?;
     let remind = remind.as_deref().map(str::trim);
     if remind.is_some_and(|r| r.eq_ignore_ascii_case("off")) {
-        let was_on = app.store.delete_reminder(user_id)?;
+        let was_on = app.store.delete_reminder(user_id).await?;
         app.reminders.rearm();
         return Ok(if was_on {
             "Practice reminders are off. `/practice remind:09:00 timezone:Europe/Berlin` turns \
@@ -121,10 +122,10 @@ fn set_reminder(
         // A time already past today does not remind at once; the next occurrence does.
         armed_from: now.as_millisecond(),
     };
-    app.store.put_reminder(&row)?;
+    app.store.put_reminder(&row).await?;
     app.reminders.rearm();
     let p = parse_row(&row).map_err(crate::discord::UserError)?;
-    let next = plan_for(app, &row, &p, now);
+    let next = plan_for(app, &row, &p, now).await;
     Ok(format!(
         "Practice reminders are on: a DM at **{}** ({}) on days you have cards due, at most \
          once a day. The next one can come {}. Reminders need DMs from this server open; if \

@@ -64,7 +64,7 @@ pub async fn on_click(
     let text = if confirmed {
         // Live rounds first, or their next save would write the scores back.
         app.quiz.forget_player(owner);
-        let gone = app.store.delete_member(owner)?;
+        let gone = app.store.delete_member(owner).await?;
         info!(
             rows = gone.total(),
             "a member's data was deleted on request"

@@ -77,7 +77,7 @@ pub async fn start(
         ));
     }
     let mut rng = StdRng::seed_from_u64(app.with_rng(|r| r.random()));
-    let items = pick_items(&app, &bank, &filter, channel_id, n as usize, &mut rng)?;
+    let items = pick_items(&app, &bank, &filter, channel_id, n as usize, &mut rng).await?;
     if items.is_empty() {
         return user(format!(
             "No quiz question can be made from: {}. A question needs three wrong answers \
@@ -86,13 +86,16 @@ pub async fn start(
         ));
     }
     let count = items.len();
-    let Some(round_id) = app.store.create_round(
-        guild_id.get(),
-        channel_id,
-        ctx.author().id.get(),
-        count,
-        app.clock.now_ms(),
-    )?
+    let Some(round_id) = app
+        .store
+        .create_round(
+            guild_id.get(),
+            channel_id,
+            ctx.author().id.get(),
+            count,
+            app.clock.now_ms(),
+        )
+        .await?
     else {
         return user("A round is running in this channel. Wait for it to end, or `/quiz stop` it.");
     };
@@ -134,7 +137,8 @@ pub async fn start(
         // No driver will run this round: end it, or the channel stays blocked until a restart.
         log_failure(
             app.store
-                .end_round(round_id, RoundStatus::Stopped, app.clock.now_ms()),
+                .end_round(round_id, RoundStatus::Stopped, app.clock.now_ms())
+                .await,
             "ending a round whose announcement failed",
         );
         return Err(e.into());
@@ -212,7 +216,7 @@ pub async fn leaderboard(
         return user("The leaderboard belongs to a server.");
     };
     let top = top.unwrap_or(10).clamp(1, 25) as usize;
-    let rows = app.store.leaderboard(guild_id.get(), top)?;
+    let rows = app.store.leaderboard(guild_id.get(), top).await?;
     let body = if rows.is_empty() {
         "No rounds played yet. Start one with `/quiz start`.".to_string()
     } else {

@@ -16,7 +16,8 @@ use crate::practice::stats::Stats;
 #[poise::command(slash_command)]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
     let app = ctx.data().clone();
-    let (stats, zone) = member_stats(&app, ctx.author().id.get(), ctx.guild_id().map(|g| g.get()))?;
+    let (stats, zone) =
+        member_stats(&app, ctx.author().id.get(), ctx.guild_id().map(|g| g.get())).await?;
     let zone_name = zone.iana_name().unwrap_or("UTC");
     let mut embed = stats_embed(&stats, zone_name);
     let picture = picture_of(&stats);

@@ -32,7 +32,7 @@ pub async fn on_click(
     click: &ComponentInteraction,
     b: Button,
 ) -> Result<(), Error> {
-    let response = match respond(app, click, &b) {
+    let response = match respond(app, click, &b).await {
         Ok(r) => r,
         Err(e) => {
             if !e.is_user() {
@@ -45,7 +45,7 @@ pub async fn on_click(
     Ok(())
 }
 
-fn respond(
+async fn respond(
     app: &App,
     click: &ComponentInteraction,
     b: &Button,
@@ -62,8 +62,8 @@ fn respond(
     }
     match b.action {
         Action::Reveal => reveal(app, click, b),
-        Action::Grade(g) => grade(app, click, b, g),
-        Action::Next => next(app, click, b),
+        Action::Grade(g) => grade(app, click, b, g).await,
+        Action::Next => next(app, click, b).await,
     }
 }
 
@@ -114,7 +114,7 @@ fn reveal(
 
 /// A grade: the card's schedule moves, and the message says when it comes back. Refused when
 /// the card was reviewed since the button was shown (a double click, an old message).
-fn grade(
+async fn grade(
     app: &App,
     click: &ComponentInteraction,
     b: &Button,
@@ -133,10 +133,13 @@ fn grade(
         guild_id: click.guild_id.map(|g| g.get()),
         message_id: Some(click.message.id.get()),
     };
-    let outcome = app.store.review_card(&event, |before| {
-        let shown = before.map_or(0, |c| c.reps) % REV_MOD == b.rev;
-        shown.then(|| scheduling::review(before, g, event.at))
-    })?;
+    let outcome = app
+        .store
+        .review_card(&event, |before| {
+            let shown = before.map_or(0, |c| c.reps) % REV_MOD == b.rev;
+            shown.then(|| scheduling::review(before, g, event.at))
+        })
+        .await?;
     let card = match outcome {
         Reviewed::Done(card) => card,
         Reviewed::Refused(now) => {
@@ -158,7 +161,7 @@ fn grade(
 const GRADED_CHARS: usize = 200;
 
 /// Next: the member's next card under the same filter, passing over this one.
-fn next(
+async fn next(
     app: &App,
     click: &ComponentInteraction,
     b: &Button,
@@ -181,6 +184,7 @@ fn next(
         &filter,
         click.guild_id.map(|g| g.get()),
         Some(&b.question_id),
-    )?;
+    )
+    .await?;
     Ok(update(view))
 }

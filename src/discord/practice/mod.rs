@@ -27,13 +27,14 @@ use crate::practice::{select, Activity, QueueInput};
 use crate::store::StoreError;
 
 /// The zone a server's days are counted in: its daily-post zone, else UTC (also in DMs).
-pub fn zone(app: &App, guild_id: Option<u64>) -> Result<TimeZone, StoreError> {
+pub async fn zone(app: &App, guild_id: Option<u64>) -> Result<TimeZone, StoreError> {
     let Some(g) = guild_id else {
         return Ok(TimeZone::UTC);
     };
     Ok(app
         .store
-        .schedule(g)?
+        .schedule(g)
+        .await?
         .map_or(TimeZone::UTC, |s| zone_named(Some(&s.tz))))
 }
 
@@ -52,7 +53,7 @@ pub struct View {
 
 /// The member's next card under `filter` (or the empty queue), as a message. `skip` passes
 /// over the card shown before (Next without a grade).
-pub fn next_card(
+pub async fn next_card(
     app: &App,
     owner: u64,
     filter: &Filter,
@@ -60,8 +61,8 @@ pub fn next_card(
     skip: Option<&str>,
 ) -> Result<View, Error> {
     let bank = app.bank();
-    let zone = zone(app, guild_id)?;
-    let cards = app.store.practice_cards(owner)?;
+    let zone = zone(app, guild_id).await?;
+    let cards = app.store.practice_cards(owner).await?;
     let new_per_day = app.config.practice.new_per_day;
     let queue = select(
         &bank,
@@ -97,14 +98,14 @@ pub fn next_card(
 
 /// A member's practice numbers, seen from `guild_id` ("today" in its zone), and the name of
 /// that zone. Each logged event counts for the local day of the server it happened in.
-pub fn member_stats(
+pub async fn member_stats(
     app: &App,
     user_id: u64,
     guild_id: Option<u64>,
 ) -> Result<(Stats, TimeZone), Error> {
-    let here = zone(app, guild_id)?;
-    let cards = app.store.practice_cards(user_id)?;
-    let rows = app.store.practice_activity(user_id)?;
+    let here = zone(app, guild_id).await?;
+    let cards = app.store.practice_cards(user_id).await?;
+    let rows = app.store.practice_activity(user_id).await?;
     let mut zones: HashMap<Option<String>, TimeZone> = HashMap::new();
     let activity: Vec<Activity> = rows
         .into_iter()

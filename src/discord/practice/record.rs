@@ -17,7 +17,7 @@ use crate::quiz::QuestionResult;
 use crate::store::{QuestionMessage, ReviewEvent, Source, StoreError};
 
 /// A quiz question closed: every answer is a review of that question for who gave it.
-pub fn quiz_answers(app: &App, guild_id: u64, message_id: Option<u64>, r: &QuestionResult) {
+pub async fn quiz_answers(app: &App, guild_id: u64, message_id: Option<u64>, r: &QuestionResult) {
     let at = app.clock.now();
     let events: Vec<ReviewEvent> = r
         .answered
@@ -36,27 +36,29 @@ pub fn quiz_answers(app: &App, guild_id: u64, message_id: Option<u64>, r: &Quest
         return;
     }
     log_failure(
-        app.store.review_cards(&events, |before, e| {
-            // Every event above has a grade; Again is the safe reading of a missing one.
-            scheduling::review(before, e.grade.unwrap_or(Grade::Again), e.at)
-        }),
+        app.store
+            .review_cards(&events, |before, e| {
+                // Every event above has a grade; Again is the safe reading of a missing one.
+                scheduling::review(before, e.grade.unwrap_or(Grade::Again), e.at)
+            })
+            .await,
         "recording quiz answers as practice reviews",
     );
 }
 
 /// The daily question revealed by `user_id` (a 💡 reaction or the button): a day of their
 /// streak. Other question messages are not the daily question and count nothing.
-pub fn reaction_reveal(app: &App, user_id: u64, qm: &QuestionMessage) {
+pub async fn reaction_reveal(app: &App, user_id: u64, qm: &QuestionMessage) {
     let source = log_failure(
-        app.store.question_source(qm.message_id),
+        app.store.question_source(qm.message_id).await,
         "looking up a revealed message",
     );
     if source.flatten() == Some(Source::Daily) {
-        daily_reveal(app, user_id, qm.guild_id, qm.message_id, &qm.question_id);
+        daily_reveal(app, user_id, qm.guild_id, qm.message_id, &qm.question_id).await;
     }
 }
 
-fn daily_reveal(
+async fn daily_reveal(
     app: &App,
     user_id: u64,
     guild_id: Option<u64>,
@@ -72,21 +74,24 @@ fn daily_reveal(
         guild_id,
         message_id: Some(message_id),
     };
-    log_failure(app.store.record_reveal(&e), "recording a daily reveal");
+    log_failure(
+        app.store.record_reveal(&e).await,
+        "recording a daily reveal",
+    );
 }
 
 /// The grade buttons under an answer the "Reveal answer" button showed `user_id`, for their
 /// card of `question_id`. A reveal on the daily post also counts for their streak.
-pub fn reveal_grades(
+pub async fn reveal_grades(
     app: &App,
     user_id: u64,
     guild_id: Option<u64>,
     message_id: u64,
     question_id: &str,
 ) -> Result<CreateActionRow, StoreError> {
-    let origin = match app.store.question_source(message_id)? {
+    let origin = match app.store.question_source(message_id).await? {
         Some(Source::Daily) => {
-            daily_reveal(app, user_id, guild_id, message_id, question_id);
+            daily_reveal(app, user_id, guild_id, message_id, question_id).await;
             Origin::Daily
         }
         // `/ask`, in the channel or private (a private one is not recorded).
@@ -94,7 +99,8 @@ pub fn reveal_grades(
     };
     let reps = app
         .store
-        .practice_card(user_id, question_id)?
+        .practice_card(user_id, question_id)
+        .await?
         .map_or(0, |c| c.reps);
     Ok(grade_row(&Button {
         action: Action::Reveal,

@@ -72,10 +72,11 @@ pub(super) async fn drive(
     } else {
         RoundStatus::Finished
     };
-    save_scores(&app, &live, fin.questions_played, &fin.totals);
+    save_scores(&app, &live, fin.questions_played, &fin.totals).await;
     log_failure(
         app.store
-            .end_round(live.round_id, status, app.clock.now_ms()),
+            .end_round(live.round_id, status, app.clock.now_ms())
+            .await,
         "ending a quiz round",
     );
     // The round is over for everyone before its last message goes out: a `/quiz start` right
@@ -214,9 +215,9 @@ async fn close_question(
         let round = live.round();
         (round.questions_played(), round.totals().to_vec())
     };
-    save_scores(app, live, played, &totals);
+    save_scores(app, live, played, &totals).await;
     // Each answer is a review of this question in its player's practice schedule.
-    practice::record::quiz_answers(app, live.guild_id, message_id, r);
+    practice::record::quiz_answers(app, live.guild_id, message_id, r).await;
     if let Some(m) = message_id {
         let edit = json!({
             "embeds": [body(&closed_question_embed(asked, r))],
@@ -246,7 +247,7 @@ async fn close_question(
     .await;
 }
 
-fn save_scores(app: &App, live: &Live, played: usize, totals: &[crate::quiz::Tally]) {
+async fn save_scores(app: &App, live: &Live, played: usize, totals: &[crate::quiz::Tally]) {
     let rows: Vec<ScoreRow> = totals
         .iter()
         .map(|t| ScoreRow {
@@ -256,7 +257,11 @@ fn save_scores(app: &App, live: &Live, played: usize, totals: &[crate::quiz::Tal
             answered: i64::from(t.answered),
         })
         .collect();
-    if let Err(e) = app.store.save_round_scores(live.round_id, played, &rows) {
+    if let Err(e) = app
+        .store
+        .save_round_scores(live.round_id, played, &rows)
+        .await
+    {
         warn!(round = live.round_id, "could not save quiz scores: {e}");
     }
 }

@@ -154,7 +154,7 @@ impl Rounds {
 /// first (its shuffle-bag), then the rest, each group in random order. Returns the built
 /// items (questions whose choices cannot be built are left out). A database failure is an
 /// error, not an empty round: the member is told it is on our side.
-pub fn pick_items<R: rand::Rng>(
+pub async fn pick_items<R: rand::Rng>(
     app: &App,
     bank: &Bank,
     filter: &Filter,
@@ -163,30 +163,32 @@ pub fn pick_items<R: rand::Rng>(
     rng: &mut R,
 ) -> Result<Vec<QuizItem>, crate::store::StoreError> {
     let scope = format!("quiz:channel:{channel_id}");
-    app.store.update_bag_at(&scope, app.clock.now_ms(), |bag| {
-        let used: HashSet<&str> = bag.used.iter().map(String::as_str).collect();
-        let (mut fresh, mut seen): (Vec<_>, Vec<_>) = bank
-            .matching(filter)
-            .partition(|q| !used.contains(q.id.as_str()));
-        fresh.shuffle(rng);
-        seen.shuffle(rng);
-        if fresh.is_empty() {
-            bag.used.clear(); // every matching question was played: a new cycle
-        }
-        let mut items = Vec::new();
-        for q in fresh.into_iter().chain(seen) {
-            if items.len() == n {
-                break;
+    app.store
+        .update_bag_at(&scope, app.clock.now_ms(), |bag| {
+            let used: HashSet<&str> = bag.used.iter().map(String::as_str).collect();
+            let (mut fresh, mut seen): (Vec<_>, Vec<_>) = bank
+                .matching(filter)
+                .partition(|q| !used.contains(q.id.as_str()));
+            fresh.shuffle(rng);
+            seen.shuffle(rng);
+            if fresh.is_empty() {
+                bag.used.clear(); // every matching question was played: a new cycle
             }
-            if let Some(item) = build_item(q, bank.questions(), rng) {
-                if !bag.used.contains(&q.id) {
-                    bag.used.push(q.id.clone());
+            let mut items = Vec::new();
+            for q in fresh.into_iter().chain(seen) {
+                if items.len() == n {
+                    break;
                 }
-                items.push(item);
+                if let Some(item) = build_item(q, bank.questions(), rng) {
+                    if !bag.used.contains(&q.id) {
+                        bag.used.push(q.id.clone());
+                    }
+                    items.push(item);
+                }
             }
-        }
-        items
-    })
+            items
+        })
+        .await
 }
 
 /// Starts the driver of a round already recorded in the store.

@@ -12,7 +12,7 @@ use crate::discord::{render, App};
 use crate::store::RoundStatus;
 
 pub async fn close_interrupted_rounds(app: &Arc<App>) {
-    let rounds = match app.store.running_rounds() {
+    let rounds = match app.store.running_rounds().await {
         Ok(r) => r,
         Err(e) => {
             warn!("cannot list interrupted quiz rounds: {e}");
@@ -23,7 +23,7 @@ pub async fn close_interrupted_rounds(app: &Arc<App>) {
         if app.quiz.get(r.id).is_some() {
             continue; // a live round of this process (a gateway reconnect, not a restart)
         }
-        let scores = match app.store.round_scores(r.id) {
+        let scores = match app.store.round_scores(r.id).await {
             Ok(s) => s,
             Err(e) => {
                 warn!(
@@ -46,7 +46,8 @@ pub async fn close_interrupted_rounds(app: &Arc<App>) {
         .await;
         log_failure(
             app.store
-                .end_round(r.id, RoundStatus::Interrupted, app.clock.now_ms()),
+                .end_round(r.id, RoundStatus::Interrupted, app.clock.now_ms())
+                .await,
             "closing an interrupted quiz round",
         );
         info!(round = r.id, "closed a quiz round interrupted by a restart");

@@ -10,8 +10,10 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::states::ReminderState;
-use super::{id, uid, Context, Result, Store};
+use super::{id, uid, SqliteStore};
+use crate::store::error::{Context, Result};
+use crate::store::rows::{ReminderRow, ReminderSend};
+use crate::store::states::ReminderState;
 
 /// The schema of this module, appended to the list in `migrations.rs`.
 pub(super) const MIGRATION: &str = "
@@ -39,37 +41,6 @@ pub(super) const MIGRATION: &str = "
     -- 'the member's last date' and forgetting a member.
     CREATE UNIQUE INDEX reminder_sends_one_per_day ON reminder_sends (user_id, local_date);
 ";
-
-/// A member's reminder setting, as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReminderRow {
-    pub user_id: u64,
-    /// `HH:MM`.
-    pub time: String,
-    /// IANA zone name.
-    pub tz: String,
-    /// Unix ms: occurrences before this are never sent (turned on or changed then).
-    pub armed_from: i64,
-}
-
-/// One member's reminder for one local date.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReminderSend {
-    pub id: i64,
-    pub user_id: u64,
-    pub local_date: String,
-    pub nonce: String,
-    pub state: ReminderState,
-    /// Cards due when the intent was recorded (what the DM says).
-    pub due: u32,
-    /// The DM channel, once known.
-    pub channel_id: Option<u64>,
-    pub message_id: Option<u64>,
-    pub attempts: i64,
-    pub error: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
-}
 
 const SEND_SELECT: &str = "SELECT id, user_id, local_date, nonce, state, due, channel_id,
     message_id, attempts, error, created_at, sent_at FROM reminder_sends";
@@ -100,7 +71,7 @@ fn setting_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReminderRow> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Turns a member's reminders on, or changes their time or zone.
     pub fn put_reminder(&self, r: &ReminderRow) -> Result<()> {
         self.conn()
@@ -267,7 +238,7 @@ mod tests {
 
     #[test]
     fn one_reminder_per_member_and_date() {
-        let s = Store::open_in_memory().unwrap();
+        let s = SqliteStore::open_in_memory().unwrap();
         let first = s
             .begin_reminder(&intent(7, "2026-03-10", ReminderState::Pending))
             .unwrap();
@@ -300,7 +271,7 @@ mod tests {
 
     #[test]
     fn settings_are_upserted_and_deleted() {
-        let s = Store::open_in_memory().unwrap();
+        let s = SqliteStore::open_in_memory().unwrap();
         let mut r = ReminderRow {
             user_id: 7,
             time: "09:00".into(),

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::{ReviewEvent, Reviewed, MIGRATION};
 use crate::practice::{scheduling, CardState, Grade, ReviewSource};
-use crate::store::{migrations, ScheduleRow, Store};
+use crate::store::{sqlite::migrations, ScheduleRow, SqliteStore};
 
 fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -27,7 +27,7 @@ fn event(user_id: u64, question_id: &str, grade: Grade, at: Timestamp) -> Review
     }
 }
 
-fn grade(store: &Store, e: &ReviewEvent) -> CardState {
+fn grade(store: &SqliteStore, e: &ReviewEvent) -> CardState {
     let g = e.grade.unwrap();
     match store
         .review_card(e, |b| Some(scheduling::review(b, g, e.at)))
@@ -40,7 +40,7 @@ fn grade(store: &Store, e: &ReviewEvent) -> CardState {
 
 #[test]
 fn a_review_creates_then_updates_the_card_and_logs_each_time() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let t0 = t("2026-03-10T19:00:00Z");
     assert_eq!(s.practice_card(7, "acid").unwrap(), None);
     let first = grade(&s, &event(7, "acid", Grade::Good, t0));
@@ -74,7 +74,7 @@ fn a_review_creates_then_updates_the_card_and_logs_each_time() {
 
 #[test]
 fn a_refused_review_writes_nothing() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let t0 = t("2026-03-10T19:00:00Z");
     let first = grade(&s, &event(7, "acid", Grade::Good, t0));
     let later = event(7, "acid", Grade::Easy, t0 + SignedDuration::from_hours(1));
@@ -93,7 +93,7 @@ fn a_refused_review_writes_nothing() {
 /// exactly one applies.
 #[test]
 fn two_reviews_of_the_same_state_at_once_apply_once() {
-    let s = Arc::new(Store::open_in_memory().unwrap());
+    let s = Arc::new(SqliteStore::open_in_memory().unwrap());
     let at = t("2026-03-10T19:00:00Z");
     let handles: Vec<_> = (0..8)
         .map(|_| {
@@ -120,7 +120,7 @@ fn two_reviews_of_the_same_state_at_once_apply_once() {
 
 #[test]
 fn cards_come_most_overdue_first() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let t0 = t("2026-03-01T19:00:00Z");
     // Easy (15 days), Again (1 day), Good (3 days): due order b, c, a.
     grade(&s, &event(7, "a", Grade::Easy, t0));
@@ -138,7 +138,7 @@ fn cards_come_most_overdue_first() {
 
 #[test]
 fn a_batch_of_quiz_answers_reviews_every_card() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let at = t("2026-03-10T19:00:00Z");
     grade(
         &s,
@@ -164,7 +164,7 @@ fn a_batch_of_quiz_answers_reviews_every_card() {
 
 #[test]
 fn a_daily_reveal_counts_once_per_member_and_message() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let at = t("2026-03-10T07:00:00Z");
     let reveal = |user: u64, message: u64| ReviewEvent {
         grade: None,
@@ -193,7 +193,7 @@ fn a_daily_reveal_counts_once_per_member_and_message() {
 
 #[test]
 fn activity_carries_its_server_daily_zone() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     s.put_schedule(&ScheduleRow {
         guild_id: 1,
         channel_id: 5,
@@ -257,7 +257,7 @@ fn a_database_from_before_gains_the_practice_tables() {
     )
     .unwrap();
     drop(conn);
-    let s = Store::open(&path).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
     // Later migrations (reminders) are applied in the same open.
     assert!(s.schema_version().unwrap() > before);
     assert_eq!(s.schema_version().unwrap(), migrations::count() as i64);
@@ -266,7 +266,7 @@ fn a_database_from_before_gains_the_practice_tables() {
     assert_eq!(s.bag("ask:user:1").unwrap(), Default::default());
 }
 
-fn plan(s: &Store, sql: &str) -> Vec<String> {
+fn plan(s: &SqliteStore, sql: &str) -> Vec<String> {
     let conn = s.conn();
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let n = stmt.parameter_count();
@@ -281,7 +281,7 @@ fn plan(s: &Store, sql: &str) -> Vec<String> {
 /// no sort. The other per-member statements use an index too.
 #[test]
 fn per_member_statements_read_through_indexes() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let queue = plan(
         &s,
         "SELECT question_id, due, first_seen, reps FROM practice_cards WHERE user_id = ?1 \

@@ -1,7 +1,7 @@
 use super::*;
 
-fn store() -> Store {
-    Store::open_in_memory().unwrap()
+fn store() -> SqliteStore {
+    SqliteStore::open_in_memory().unwrap()
 }
 
 #[test]
@@ -9,7 +9,7 @@ fn migrations_apply_once_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/prepbot.db");
     {
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), migrations::count() as i64);
         s.record_question_message(
             &QuestionMessage {
@@ -23,7 +23,7 @@ fn migrations_apply_once_and_survive_reopen() {
         )
         .unwrap();
     }
-    let s = Store::open(&path).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.schema_version().unwrap(), migrations::count() as i64);
     assert_eq!(s.question_message(10).unwrap().unwrap().question_id, "q");
     let mode: String = s
@@ -208,7 +208,7 @@ fn finishing_steps_are_pending_until_settled_and_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
     let post_id = {
-        let s = Store::open(&path).unwrap();
+        let s = SqliteStore::open(&path).unwrap();
         let p = s.begin_post(&intent(1, "2026-11-28", 1, "n1")).unwrap();
         assert!(
             s.unfinished_posts().unwrap().is_empty(),
@@ -219,7 +219,7 @@ fn finishing_steps_are_pending_until_settled_and_survive_reopening() {
         p.id
     };
     // A restart: the post is sent, its reaction done, the thread not yet.
-    let s = Store::open(&path).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
     let unfinished = s.unfinished_posts().unwrap();
     assert_eq!(unfinished.len(), 1);
     let u = &unfinished[0];
@@ -334,7 +334,7 @@ fn one_running_round_per_channel_and_leaderboard() {
 fn a_write_behind_a_long_lock_fails_as_busy_instead_of_waiting() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("prepbot.db");
-    let s = Store::open(&path).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
     let (locked_tx, locked) = std::sync::mpsc::channel();
     let holder = std::thread::spawn({
         let path = path.clone();
@@ -360,6 +360,6 @@ fn only_lock_errors_are_busy() {
     assert!(!not_found.unwrap_err().is_busy());
     let garbage = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(garbage.path(), vec![7u8; 4096]).unwrap();
-    let refused = Store::open(garbage.path()).err().unwrap();
+    let refused = SqliteStore::open(garbage.path()).err().unwrap();
     assert!(!refused.is_busy(), "{refused:?}");
 }

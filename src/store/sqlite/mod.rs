@@ -1,4 +1,4 @@
-//! Persistence: everything that must survive a restart, in SQLite. All SQL lives here.
+//! The SQLite backend: the default store, one file next to the bot, zero setup.
 //!
 //! What is kept: which message shows which question (so a reveal works after a restart),
 //! which reveals were done, each scope's shuffle-bag, daily schedules and the daily posts'
@@ -6,23 +6,20 @@
 //! member's practice cards and review log (`practice.rs`), and practice reminders
 //! (`reminders.rs`).
 //!
-//! The store is synchronous on purpose: every statement here is a few microseconds against a
-//! local file in WAL mode, cheaper than a hop to a blocking thread. A connection behind a
-//! mutex also makes each method one atomic step for concurrent handlers. Methods take plain
-//! values, so a PostgreSQL backend for multi-process hosting can implement the same surface.
+//! This backend is synchronous on purpose: every statement here is a few microseconds against
+//! a local file in WAL mode, cheaper than a hop to a blocking thread, so the async surface in
+//! `store/mod.rs` calls it inline. A connection behind a mutex also makes each method one
+//! atomic step for concurrent handlers; across processes, SQLite's file lock and the same
+//! unique indexes keep the guarantees.
 //!
 //! The statements on the `/ask` and reaction paths go through the connection's prepared
 //! statement cache (`prepare_cached`): compiling the SQL costs more than running it.
 
-mod error;
 mod integrity;
-mod migrations;
+pub(crate) mod migrations;
 mod practice;
 mod reminders;
 mod retention;
-mod states;
-
-pub use states::{FinishState, PostKind, PostState, ReminderState, RoundStatus, Source};
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -31,113 +28,17 @@ use std::time::Instant;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::error::{Context, Result};
+use super::rows::*;
+use super::states::{FinishState, PostKind, PostState, RoundStatus, Source};
 use crate::bank::BagState;
 
-pub use error::{Refusal, Result, StoreError};
-pub use practice::{ActivityRow, ReviewEvent, Reviewed};
-pub use reminders::{ReminderRow, ReminderSend};
-pub use retention::{Forgotten, Purged, Retention};
-pub use rusqlite::Error as SqlError;
-
-use error::Context;
-
-/// A message the bot posted that shows a question.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QuestionMessage {
-    pub message_id: u64,
-    pub channel_id: u64,
-    pub guild_id: Option<u64>,
-    pub question_id: String,
-}
-
-/// A guild's daily schedule, as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScheduleRow {
-    pub guild_id: u64,
-    pub channel_id: u64,
-    /// `HH:MM`.
-    pub time: String,
-    /// IANA zone name.
-    pub tz: String,
-    pub role_id: Option<u64>,
-    /// JSON of a [`crate::bank::Filter`].
-    pub filter: String,
-    pub thread: bool,
-    pub paused: bool,
-    /// `YYYY-MM-DD` of a skipped local date.
-    pub skip_date: Option<String>,
-    /// Unix ms: occurrences before this are never posted (set, changed or resumed then).
-    pub armed_from: i64,
-    /// The last delivery problem, shown in `/daily show`.
-    pub last_error: Option<String>,
-}
-
-/// State of one guild's post for one local date.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PostRow {
-    /// Row id (0 before it is stored).
-    pub id: i64,
-    pub guild_id: u64,
-    pub local_date: String,
-    pub number: i64,
-    pub question_id: String,
-    pub channel_id: u64,
-    pub nonce: String,
-    pub state: PostState,
-    pub message_id: Option<u64>,
-    pub thread_id: Option<u64>,
-    pub attempts: i64,
-    pub error: Option<String>,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
-    pub kind: PostKind,
-    /// Whether the post should get a discussion thread (the schedule's setting when sent).
-    pub thread_wanted: bool,
-    /// Whether the reveal reaction was added.
-    pub reaction_done: bool,
-    /// Whether the thread's opening message (the follow-ups) was posted.
-    pub opening_done: bool,
-    pub finish: FinishState,
-    /// Why a finishing step failed, for `/daily show`.
-    pub finish_error: Option<String>,
-}
-
-/// A running or ended quiz round.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RoundRow {
-    pub id: i64,
-    pub guild_id: u64,
-    pub channel_id: u64,
-    pub starter_id: u64,
-    pub status: RoundStatus,
-    pub questions_total: i64,
-    pub questions_played: i64,
-}
-
-/// One user's score in one round.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScoreRow {
-    pub user_id: u64,
-    pub points_milli: i64,
-    pub correct: i64,
-    pub answered: i64,
-}
-
-/// One row of a guild's all-time leaderboard.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LeaderRow {
-    pub user_id: u64,
-    pub points_milli: i64,
-    pub rounds: i64,
-    pub correct: i64,
-    pub answered: i64,
-}
-
-pub struct Store {
+/// The SQLite store: one connection behind a mutex.
+pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
 
-/// The connection, held for one store call. Every call goes through [`Store::conn`], so
+/// The connection, held for one store call. Every call goes through [`SqliteStore::conn`], so
 /// timing this guard (the wait for the mutex included: that is what callers feel) measures
 /// every store call in one place.
 struct Timed<'a> {
@@ -172,32 +73,24 @@ impl Drop for Timed<'_> {
 /// intent could not be recorded.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
-// SQLite stores integers as i64; Discord ids are u64 below 2^63, so the cast is lossless.
-fn id(v: u64) -> i64 {
-    v as i64
-}
-fn uid(v: i64) -> u64 {
-    v as u64
-}
-
-impl Store {
+impl SqliteStore {
     /// Opens (creating when missing) the database file, refuses it when it is damaged, from a
     /// newer release or not writable (see `integrity.rs`), and applies pending migrations.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
         Self::init(Self::connect(path)?, path)
     }
 
     /// A private in-memory database, for tests.
-    pub fn open_in_memory() -> Result<Store> {
+    pub fn open_in_memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory().ctx("opening an in-memory database")?;
         Self::init(conn, Path::new(":memory:"))
     }
 
-    fn init(mut conn: Connection, path: &Path) -> Result<Store> {
+    fn init(mut conn: Connection, path: &Path) -> Result<SqliteStore> {
         conn.busy_timeout(BUSY_TIMEOUT)
             .ctx("setting the busy timeout")?;
         Self::check_and_migrate(&mut conn, path)?;
-        Ok(Store {
+        Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
     }
@@ -234,6 +127,47 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()
             .ctx(context)?;
         Ok(rows)
+    }
+
+    /// Every row of `table` (columns `names`), in chunks of `chunk` rows, for `prepbot
+    /// migrate`. `each` returns false to stop early.
+    pub fn each_chunk(
+        &self,
+        table: &str,
+        names: &[String],
+        chunk: usize,
+        mut each: impl FnMut(Vec<Vec<rusqlite::types::Value>>) -> bool,
+    ) -> Result<()> {
+        const CX: &str = "reading a table for the copy";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!("SELECT {} FROM {table}", names.join(", ")))
+            .ctx(CX)?;
+        let mut rows = stmt.query([]).ctx(CX)?;
+        let mut batch = Vec::with_capacity(chunk);
+        while let Some(row) = rows.next().ctx(CX)? {
+            let values = (0..names.len())
+                .map(|i| row.get::<_, rusqlite::types::Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .ctx(CX)?;
+            batch.push(values);
+            if batch.len() == chunk
+                && !each(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))
+            {
+                return Ok(());
+            }
+        }
+        if !batch.is_empty() {
+            each(batch);
+        }
+        Ok(())
+    }
+
+    /// How many rows `table` holds (`prepbot migrate` compares both sides).
+    pub fn count(&self, table: &str) -> Result<i64> {
+        self.conn()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .ctx("counting rows")
     }
 
     /// The schema version (number of migrations applied).
@@ -348,7 +282,12 @@ impl Store {
         now_ms: i64,
         f: impl FnOnce(&mut BagState) -> T,
     ) -> Result<T> {
-        let conn = self.conn();
+        let mut conn = self.conn();
+        // IMMEDIATE: the write lock is taken before the read, so a draw by another process
+        // on the same file waits for this one instead of reading the same state.
+        let conn = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("locking a shuffle-bag")?;
         let json: Option<String> = conn
             .prepare_cached("SELECT state FROM bags WHERE scope = ?1")
             .and_then(|mut s| s.query_row(params![scope], |r| r.get(0)))
@@ -367,6 +306,7 @@ impl Store {
         )
         .and_then(|mut s| s.execute(params![scope, json, now_ms]))
         .ctx("saving a shuffle-bag")?;
+        conn.commit().ctx("saving a shuffle-bag")?;
         Ok(out)
     }
 
@@ -565,7 +505,7 @@ impl Store {
 
     /// Records that the post's message exists. Its finishing steps (reaction, thread, the
     /// thread's opening message) are pending from here on, so a crash before they are done is
-    /// finished after the restart (see [`Store::unfinished_posts`]).
+    /// finished after the restart (see [`SqliteStore::unfinished_posts`]).
     pub fn mark_post_sent(
         &self,
         post_id: i64,

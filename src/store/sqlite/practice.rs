@@ -2,7 +2,7 @@
 //!
 //! Practice is per member, across servers: one memory of a question per person, wherever
 //! they met it. Each logged event keeps the server it happened in, because streak days are
-//! local days in that server's daily-post zone (see [`Store::practice_activity`]).
+//! local days in that server's daily-post zone (see [`SqliteStore::practice_activity`]).
 //!
 //! - `practice_cards`: one row per (member, question) once reviewed, clustered by member
 //!   (`WITHOUT ROWID`), with an index on (member, due) that also covers what the queue reads,
@@ -10,14 +10,16 @@
 //! - `practice_reviews`: every grade (with its source: practice, ask, daily, quiz) and every
 //!   reveal of the daily question (no grade; counts for the streak), by member and time.
 //!
-//! Both are kept until the member asks to be forgotten ([`Store::delete_member`]): the longest
+//! Both are kept until the member asks to be forgotten ([`SqliteStore::delete_member`]): the longest
 //! streak and the accuracy per topic are made of the whole log.
 
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::{id, uid, Context, Result, Store};
-use crate::practice::{CardDue, CardState, Grade, ReviewSource};
+use super::{id, uid, SqliteStore};
+use crate::practice::{CardDue, CardState};
+use crate::store::error::{Context, Result};
+use crate::store::rows::{ActivityRow, ReviewEvent, Reviewed};
 
 /// The schema of this module, appended to the list in `migrations.rs`.
 pub(super) const MIGRATION: &str = "
@@ -56,40 +58,6 @@ pub(super) const MIGRATION: &str = "
     CREATE UNIQUE INDEX practice_reviews_one_reveal
         ON practice_reviews (user_id, message_id) WHERE grade IS NULL;
 ";
-
-/// One event for the log: a graded review, or (grade `None`) a reveal of the daily question.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReviewEvent {
-    pub user_id: u64,
-    pub question_id: String,
-    pub grade: Option<Grade>,
-    pub source: ReviewSource,
-    pub at: Timestamp,
-    pub guild_id: Option<u64>,
-    pub message_id: Option<u64>,
-}
-
-/// What [`Store::review_card`] did.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Reviewed {
-    /// The card was updated and the review logged.
-    Done(CardState),
-    /// The caller's check refused the review (e.g. the card was graded meanwhile); nothing
-    /// was written. Holds the card as it is.
-    Refused(Option<CardState>),
-}
-
-/// One logged event, with the time zone name of the server it happened in (its daily-post
-/// schedule's), if it has one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ActivityRow {
-    pub question_id: String,
-    pub grade: Option<Grade>,
-    pub source: ReviewSource,
-    pub at: Timestamp,
-    pub guild_id: Option<u64>,
-    pub tz: Option<String>,
-}
 
 fn ts(ms: i64) -> rusqlite::Result<Timestamp> {
     Timestamp::from_millisecond(ms).map_err(|e| {
@@ -180,7 +148,7 @@ fn log_in(tx: &Transaction<'_>, e: &ReviewEvent) -> Result<bool> {
     Ok(n == 1)
 }
 
-impl Store {
+impl SqliteStore {
     /// Every card of a member, most overdue first: what the queue and `/stats` need. One
     /// range read of the (member, due) index.
     pub fn practice_cards(&self, user_id: u64) -> Result<Vec<CardDue>> {
@@ -227,7 +195,11 @@ impl Store {
         schedule: impl FnOnce(Option<&CardState>) -> Option<CardState>,
     ) -> Result<Reviewed> {
         let mut conn = self.conn();
-        let tx = conn.transaction().ctx("reviewing a practice card")?;
+        // IMMEDIATE: the card is read under the write lock, so another process's review of
+        // it waits rather than applying to the same old state.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("reviewing a practice card")?;
         let before = card_in(&tx, e.user_id, &e.question_id)?;
         let Some(after) = schedule(before.as_ref()) else {
             return Ok(Reviewed::Refused(before));
@@ -245,7 +217,9 @@ impl Store {
         schedule: impl Fn(Option<&CardState>, &ReviewEvent) -> CardState,
     ) -> Result<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction().ctx("reviewing practice cards")?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("reviewing practice cards")?;
         for e in events {
             let before = card_in(&tx, e.user_id, &e.question_id)?;
             write_review(&tx, e, &schedule(before.as_ref(), e))?;

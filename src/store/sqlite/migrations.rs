@@ -101,7 +101,7 @@ const MIGRATIONS: &[&str] = &[
     super::reminders::MIGRATION,
 ];
 
-/// Applies the migrations not yet applied, each in its own transaction.
+/// Applies the migrations not yet applied, in one transaction.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
     apply_until(conn, MIGRATIONS.len())
 }
@@ -117,15 +117,19 @@ pub fn apply_before(conn: &mut Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 fn apply_until(conn: &mut Connection, n: usize) -> rusqlite::Result<()> {
-    let current: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(n).skip(current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+    // One IMMEDIATE transaction, the version read inside it: two processes starting at once
+    // on a new file take turns, and the second finds nothing left to do (a version read
+    // before the lock would make both create the tables).
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current >= n {
+        return Ok(());
     }
-    Ok(())
+    for sql in MIGRATIONS.iter().take(n).skip(current) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", n as i64)?;
+    tx.commit()
 }
 
 /// How many migrations this build knows: a database whose `user_version` is higher was

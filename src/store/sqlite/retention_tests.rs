@@ -1,4 +1,4 @@
-//! Store::purge and Store::delete_member: exactly which rows go, which stay, and the
+//! SqliteStore::purge and SqliteStore::delete_member: exactly which rows go, which stay, and the
 //! indexes that find them. Practice rows are never purged by age, only with their member.
 
 use std::time::Duration;
@@ -8,15 +8,15 @@ use rusqlite::Connection;
 use super::{Purged, Retention, MIGRATION};
 use crate::practice::{scheduling, Grade, ReviewSource};
 use crate::store::{
-    migrations, FinishState, PostKind, PostRow, PostState, QuestionMessage, ReviewEvent, ScoreRow,
-    Source, Store,
+    sqlite::migrations, FinishState, PostKind, PostRow, PostState, QuestionMessage, ReviewEvent,
+    ScoreRow, Source, SqliteStore,
 };
 
 const DAY: i64 = 86_400_000;
 /// "Now" in the tests: far enough from the epoch that every period fits before it.
 const NOW: i64 = 2_000 * DAY;
 
-fn message(store: &Store, message_id: u64, created_at: i64) {
+fn message(store: &SqliteStore, message_id: u64, created_at: i64) {
     let msg = QuestionMessage {
         message_id,
         channel_id: 5,
@@ -28,13 +28,13 @@ fn message(store: &Store, message_id: u64, created_at: i64) {
         .unwrap();
 }
 
-fn touch_bag(store: &Store, scope: &str, at: i64) {
+fn touch_bag(store: &SqliteStore, scope: &str, at: i64) {
     store
         .update_bag_at(scope, at, |b| b.used.push("a".into()))
         .unwrap();
 }
 
-fn scopes(store: &Store) -> Vec<String> {
+fn scopes(store: &SqliteStore) -> Vec<String> {
     store
         .query_all("SELECT scope FROM bags ORDER BY scope", [], "test", |r| {
             r.get(0)
@@ -42,7 +42,7 @@ fn scopes(store: &Store) -> Vec<String> {
         .unwrap()
 }
 
-fn reveals(store: &Store) -> Vec<(u64, u64)> {
+fn reveals(store: &SqliteStore) -> Vec<(u64, u64)> {
     store
         .query_all(
             "SELECT message_id, user_id FROM reveals ORDER BY message_id, user_id",
@@ -54,7 +54,15 @@ fn reveals(store: &Store) -> Vec<(u64, u64)> {
 }
 
 /// A settled (or pending) post of `guild`, created at `created_at`.
-fn post(store: &Store, guild: u64, date: &str, number: i64, state: &str, kind: &str, at: i64) {
+fn post(
+    store: &SqliteStore,
+    guild: u64,
+    date: &str,
+    number: i64,
+    state: &str,
+    kind: &str,
+    at: i64,
+) {
     let row = PostRow {
         id: 0,
         guild_id: guild,
@@ -91,7 +99,7 @@ fn post(store: &Store, guild: u64, date: &str, number: i64, state: &str, kind: &
     }
 }
 
-fn post_numbers(store: &Store, guild: u64) -> Vec<i64> {
+fn post_numbers(store: &SqliteStore, guild: u64) -> Vec<i64> {
     store
         .query_all(
             "SELECT number FROM daily_posts WHERE guild_id = ?1 ORDER BY number",
@@ -112,7 +120,7 @@ fn default_periods_are_the_documented_ones() {
 
 #[test]
 fn question_messages_and_their_reveals_go_after_their_period() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let cutoff = NOW - 180 * DAY;
     message(&s, 1, cutoff - 1); // too old
     message(&s, 2, cutoff); // exactly the period: kept
@@ -141,7 +149,7 @@ fn question_messages_and_their_reveals_go_after_their_period() {
 
 #[test]
 fn idle_member_bags_go_and_shared_bags_stay() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let cutoff = NOW - 90 * DAY;
     touch_bag(&s, "ask:user:1", cutoff - 1); // idle too long
     touch_bag(&s, "ask:user:2", cutoff - 5 * DAY);
@@ -176,7 +184,7 @@ fn idle_member_bags_go_and_shared_bags_stay() {
 
 #[test]
 fn old_settled_posts_go_but_each_guild_keeps_its_latest_and_its_numbering() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let old = NOW - 401 * DAY;
     post(&s, 1, "2024-01-01", 1, "sent", "scheduled", old); // goes
     post(&s, 1, "2024-01-02", 2, "failed", "scheduled", old); // goes
@@ -221,7 +229,7 @@ fn old_settled_posts_go_but_each_guild_keeps_its_latest_and_its_numbering() {
 
 #[test]
 fn quiz_rounds_and_scores_are_never_purged() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let r = s.create_round(1, 10, 100, 1, 0).unwrap().unwrap();
     s.save_round_scores(r, 1, &[score(7, 1000)]).unwrap();
     s.end_round(r, crate::store::RoundStatus::Finished, 1)
@@ -234,7 +242,7 @@ fn quiz_rounds_and_scores_are_never_purged() {
 /// survive the purge (the longest streak is made of the whole log).
 #[test]
 fn practice_rows_are_never_purged_by_age() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let old = ReviewEvent {
         at: jiff::Timestamp::UNIX_EPOCH,
         ..review_event(7, "a")
@@ -250,7 +258,7 @@ fn practice_rows_are_never_purged_by_age() {
 /// purge must not read every row of a table while holding the store.
 #[test]
 fn purge_statements_use_indexes() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     let conn = s.conn();
     for (what, sql) in super::PURGE {
         let plan: Vec<String> = conn
@@ -283,7 +291,7 @@ fn bags_from_before_the_migration_count_as_used_at_the_upgrade() {
     )
     .unwrap();
     drop(conn);
-    let s = Store::open(&path).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
     let now = jiff::Timestamp::now().as_millisecond();
     let stamped: i64 = s
         .conn()
@@ -306,7 +314,7 @@ fn review_event(user_id: u64, question_id: &str) -> ReviewEvent {
     }
 }
 
-fn practice_review(store: &Store, user_id: u64, question_id: &str) {
+fn practice_review(store: &SqliteStore, user_id: u64, question_id: &str) {
     let e = review_event(user_id, question_id);
     store
         .review_card(&e, |before| {
@@ -326,7 +334,7 @@ fn score(user_id: u64, points_milli: i64) -> ScoreRow {
 
 #[test]
 fn delete_member_forgets_their_reveals_bags_and_scores_only() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     message(&s, 1, NOW);
     assert!(s.claim_reveal(1, 0, NOW).unwrap()); // everyone's reveal: not theirs
     assert!(s.claim_reveal(1, 7, NOW).unwrap());
@@ -432,7 +440,7 @@ fn delete_member_forgets_their_reveals_bags_and_scores_only() {
 /// User id 0 marks a reveal shown to everyone; it is nobody's to forget.
 #[test]
 fn delete_member_zero_deletes_nothing() {
-    let s = Store::open_in_memory().unwrap();
+    let s = SqliteStore::open_in_memory().unwrap();
     message(&s, 1, NOW);
     assert!(s.claim_reveal(1, 0, NOW).unwrap());
     assert_eq!(s.delete_member(0).unwrap().total(), 0);

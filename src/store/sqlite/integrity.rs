@@ -1,7 +1,7 @@
 //! Opening the database file, and refusing one the bot must not run on.
 //!
 //! A bot that starts on a broken file fails later, one interaction at a time, far from the
-//! cause. So [`Store::open`] checks first, and every problem becomes a
+//! cause. So [`SqliteStore::open`] checks first, and every problem becomes a
 //! [`StoreError::Refused`] that names the file and what to do:
 //!
 //! 1. SQLite can read the file and `PRAGMA quick_check` answers `ok`: no damaged page, and it
@@ -18,9 +18,10 @@ use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode};
 
-use super::{migrations, Refusal, Result, Store, StoreError};
+use super::{migrations, SqliteStore};
+use crate::store::error::{Refusal, Result, StoreError};
 
-impl Store {
+impl SqliteStore {
     /// Creates the file's directory when missing and opens (or creates) the file.
     pub(super) fn connect(path: &Path) -> Result<Connection> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -1,16 +1,16 @@
-//! Store::open on sound and unfit files: each refusal, its reason and its message.
+//! SqliteStore::open on sound and unfit files: each refusal, its reason and its message.
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::store::{migrations, QuestionMessage, Refusal, Source, Store, StoreError};
+use crate::store::{sqlite::migrations, QuestionMessage, Refusal, Source, SqliteStore, StoreError};
 
 /// A database written by this build, with enough rows to span several pages, closed again
 /// (closing checkpoints the WAL into the file and removes it).
 fn written_db(dir: &Path) -> PathBuf {
     let path = dir.join("prepbot.db");
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     for i in 0..400 {
         store
             .record_question_message(
@@ -38,7 +38,7 @@ fn wal(path: &Path, suffix: &str) -> PathBuf {
 
 /// Opens `path`, expecting a refusal that names it; returns the reason and the message.
 fn refused(path: &Path) -> (Refusal, String) {
-    match Store::open(path) {
+    match SqliteStore::open(path) {
         Ok(_) => panic!("{} was accepted", path.display()),
         Err(e) => {
             let msg = e.to_string();
@@ -58,7 +58,7 @@ fn refused(path: &Path) -> (Refusal, String) {
 fn a_sound_database_opens_and_the_write_check_commits() {
     let dir = tempfile::tempdir().unwrap();
     let path = written_db(dir.path());
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     // Closing checkpointed and removed the WAL, and no migration was pending: a frame in the
     // WAL now is the write check's commit.
     let wal_len = std::fs::metadata(wal(&path, "-wal")).unwrap().len();
@@ -71,7 +71,7 @@ fn a_sound_database_opens_and_the_write_check_commits() {
 fn a_missing_directory_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a/b/prepbot.db");
-    Store::open(&path).unwrap();
+    SqliteStore::open(&path).unwrap();
     assert!(path.exists());
 }
 
@@ -99,7 +99,7 @@ fn a_read_only_connection_is_refused_as_read_only() {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
     )
     .unwrap();
-    let err = match Store::init(conn, &path) {
+    let err = match SqliteStore::init(conn, &path) {
         Ok(_) => panic!("a read-only database was accepted"),
         Err(e) => e,
     };

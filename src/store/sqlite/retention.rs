@@ -2,21 +2,21 @@
 //!
 //! Without a purge, three tables grow with every use for as long as the bot runs: which
 //! message showed which question (and its reveals), each member's private shuffle-bag, and the
-//! daily posts. [`Store::purge`] deletes what is past its [`Retention`] period; the edge calls
+//! daily posts. [`SqliteStore::purge`] deletes what is past its [`Retention`] period; the edge calls
 //! it hourly. Quiz rounds and scores are kept: the all-time leaderboard is made of them.
-//! [`Store::delete_member`] answers a "forget me" request. Practice cards and the review log
+//! [`SqliteStore::delete_member`] answers a "forget me" request. Practice cards and the review log
 //! are not purged by age (a streak and accuracy per topic are made of the whole log); they go
 //! with the member.
 //!
 //! Every purge statement finds its rows through an index (a test reads the query plans), so
 //! the hourly purge costs the rows it deletes, not the size of the tables.
 
-use std::time::Duration;
-
 use rusqlite::params;
 use tracing::info;
 
-use super::{id, Context, Result, Store};
+use super::{id, SqliteStore};
+use crate::store::error::{Context, Result};
+use crate::store::rows::{cutoff, Forgotten, Purged, Retention};
 
 /// The schema this module needs, appended to the list in `migrations.rs` after every
 /// migration it depends on (the daily posts' columns included).
@@ -35,80 +35,6 @@ pub(super) const MIGRATION: &str = "
     CREATE INDEX reveals_user ON reveals (user_id);
     CREATE INDEX quiz_scores_user ON quiz_scores (user_id);
 ";
-
-const DAY: u64 = 86_400;
-
-/// How long the store keeps what grows with use. Rows older than their period are deleted by
-/// [`Store::purge`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Retention {
-    /// Question messages, counted from when they were posted, and with each its reveals. A
-    /// reaction on an older message no longer reveals the answer. Default 180 days.
-    pub question_messages: Duration,
-    /// Per-member shuffle-bags (`…:user:<id>` scopes, e.g. private `/ask`, and `practice:`
-    /// scopes), counted from the last draw; the member's next draw starts a fresh cycle.
-    /// Channel, quiz and daily bags are shared and kept. Default 90 days.
-    pub member_bags: Duration,
-    /// Settled (sent or failed) daily posts, counted from the intent. Each guild's latest
-    /// settled scheduled post is kept (the scheduler's "last posted date" is read from it), and
-    /// its highest-numbered post (the numbering continues from it); pending posts are never
-    /// purged. Default 400 days: a year of posts, and "a year ago" stays answerable.
-    pub daily_posts: Duration,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            question_messages: Duration::from_secs(180 * DAY),
-            member_bags: Duration::from_secs(90 * DAY),
-            daily_posts: Duration::from_secs(400 * DAY),
-        }
-    }
-}
-
-/// Rows deleted by one [`Store::purge`], per table.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Purged {
-    pub question_messages: usize,
-    pub reveals: usize,
-    pub member_bags: usize,
-    pub daily_posts: usize,
-}
-
-impl Purged {
-    pub fn total(&self) -> usize {
-        self.question_messages + self.reveals + self.member_bags + self.daily_posts
-    }
-}
-
-/// Rows deleted by [`Store::delete_member`], per table.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Forgotten {
-    pub reveals: usize,
-    pub member_bags: usize,
-    pub quiz_scores: usize,
-    pub practice_cards: usize,
-    /// Logged grades and daily reveals (streaks, `/stats`).
-    pub practice_reviews: usize,
-    /// Rounds the member started: kept for the others' scores, with the starter cleared.
-    pub rounds_started: usize,
-    /// The reminder setting (0 or 1) and every reminder recorded for the member.
-    pub reminder_settings: usize,
-    pub reminder_sends: usize,
-}
-
-impl Forgotten {
-    pub fn total(&self) -> usize {
-        self.reveals
-            + self.member_bags
-            + self.quiz_scores
-            + self.practice_cards
-            + self.practice_reviews
-            + self.rounds_started
-            + self.reminder_settings
-            + self.reminder_sends
-    }
-}
 
 // Each purge statement takes its cutoff (Unix ms) as ?1; rows strictly older go.
 
@@ -141,12 +67,7 @@ const PURGE: [(&str, &str); 4] = [
     ("daily posts", PURGE_DAILY_POSTS),
 ];
 
-/// `now_ms - period`, saturating: a period longer than the clock purges nothing.
-fn cutoff(now_ms: i64, period: Duration) -> i64 {
-    now_ms.saturating_sub(i64::try_from(period.as_millis()).unwrap_or(i64::MAX))
-}
-
-impl Store {
+impl SqliteStore {
     /// Deletes what is past its retention period at `now_ms`, in one transaction, and returns
     /// how many rows went from each table.
     pub fn purge(&self, now_ms: i64, keep: &Retention) -> Result<Purged> {
