@@ -79,15 +79,64 @@ impl Default for BankConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
+    /// The SQLite file (the default backend).
     pub path: PathBuf,
+    /// `postgres://user@host:port/db`: PostgreSQL instead of the SQLite file, for several
+    /// processes sharing one database. Never with a password in it (see `password_env`).
+    pub url: Option<String>,
+    /// The environment variable holding the PostgreSQL password (libpq's own by default).
+    pub password_env: String,
+    /// The password, read from `password_env` at load; never from the file.
+    #[serde(skip)]
+    pub password: Option<Secret>,
+    /// Pooled PostgreSQL connections per process.
+    pub pool_size: usize,
 }
+
+/// The most pooled PostgreSQL connections one process may ask for: PostgreSQL's default
+/// `max_connections` is 100, shared by every process of a deployment.
+pub const POOL_SIZE_MAX: usize = 64;
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             path: PathBuf::from("prepbot.db"),
+            url: None,
+            password_env: "PGPASSWORD".into(),
+            password: None,
+            pool_size: 8,
         }
     }
+}
+
+/// Checks a `storage.url`: a PostgreSQL URL without a password. Returns what to do otherwise.
+pub fn check_postgres_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return Err(
+            "is not a PostgreSQL URL; use e.g. \"postgres://prepbot@127.0.0.1:5432/prepbot\", \
+             or remove the key to use the SQLite file at storage.path"
+                .into(),
+        );
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        if userinfo.contains(':') {
+            // Never repeat the URL: it holds the password.
+            return Err(
+                "has a password in it; remove it from the URL and put it in the \
+                        environment variable named by storage.password_env (PGPASSWORD by \
+                        default), so it stays out of files and logs"
+                    .into(),
+            );
+        }
+    }
+    if authority.is_empty() || authority.ends_with('@') {
+        return Err("names no host; use e.g. \"postgres://prepbot@127.0.0.1:5432/prepbot\"".into());
+    }
+    Ok(())
 }
 
 /// How a model answer is shown when someone reacts with the reveal emoji.
@@ -274,6 +323,11 @@ impl Config {
         } else if let Some(file) = env("DISCORD_TOKEN_FILE").filter(|f| !f.trim().is_empty()) {
             config.discord.token = Some(read_token_file(Path::new(file.trim()))?);
         }
+        if config.storage.url.is_some() {
+            config.storage.password = env(&config.storage.password_env)
+                .filter(|p| !p.is_empty())
+                .map(Secret::new);
+        }
         Ok(config)
     }
 
@@ -350,6 +404,19 @@ impl Config {
             return Err((
                 "bank.paths".into(),
                 "is empty; list at least one file or directory, e.g. [\"questions.toml\"]".into(),
+            ));
+        }
+        if let Some(url) = &self.storage.url {
+            check_postgres_url(url).map_err(|m| ("storage.url".to_string(), m))?;
+        }
+        if !(1..=POOL_SIZE_MAX).contains(&self.storage.pool_size) {
+            return Err((
+                "storage.pool_size".into(),
+                format!(
+                    "{} is out of range; use 1–{POOL_SIZE_MAX} (every process of a deployment \
+                     holds this many connections)",
+                    self.storage.pool_size
+                ),
             ));
         }
         if self.storage.path.as_os_str().is_empty() {

@@ -60,6 +60,14 @@ enum Command {
     },
     /// Ask the running bot's /healthz (on metrics.listen); exit 0 when healthy, 1 when not.
     Health,
+    /// Copy the SQLite database (storage.path) into an empty PostgreSQL database, verifying
+    /// every table's row count; then set storage.url to run on it. Stop the bot first.
+    Migrate {
+        /// The target, e.g. postgres://prepbot@127.0.0.1:5432/prepbot. The password comes
+        /// from the variable named by storage.password_env (PGPASSWORD by default).
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 fn parse_difficulty(s: &str) -> Result<Difficulty, String> {
@@ -85,6 +93,12 @@ fn main() -> ExitCode {
     };
     if let Some(token) = &config.discord.token {
         prepbot::logging::register_secret(token.expose());
+    }
+    if let Some(password) = std::env::var(&config.storage.password_env)
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        prepbot::logging::register_secret(&password);
     }
     // After the config (it chooses the format), and after every secret is registered.
     prepbot::logging::init(cli.log_format.unwrap_or(config.log.format));
@@ -114,6 +128,7 @@ fn main() -> ExitCode {
         ),
         Command::Invite { role_pings } => block_on(invite(&config, role_pings)),
         Command::Health => block_on(health(&config)),
+        Command::Migrate { to } => block_on(migrate(&config, &to)),
     }
 }
 
@@ -153,6 +168,35 @@ async fn invite(config: &Config, role_pings: bool) -> ExitCode {
     eprintln!("{}", permissions::explain(role_pings));
     println!("{}", permissions::invite_url(app_id, perms));
     ExitCode::SUCCESS
+}
+
+async fn migrate(config: &Config, to: &str) -> ExitCode {
+    if let Err(why) = prepbot::config::check_postgres_url(to) {
+        eprintln!("error: --to {why}");
+        return ExitCode::from(2);
+    }
+    let password = std::env::var(&config.storage.password_env)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(prepbot::config::Secret::new);
+    let from = &config.storage.path;
+    eprintln!("copying {} into {to} …", from.display());
+    match prepbot::store::copy_sqlite_to_postgres(from, to, password.as_ref()).await {
+        Ok(copied) => {
+            for (table, rows) in &copied.tables {
+                println!("{table:<18} {rows:>10} rows (counts match)");
+            }
+            println!(
+                "copied {} rows; set storage.url = \"{to}\" to run on PostgreSQL",
+                copied.total()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 async fn health(config: &Config) -> ExitCode {

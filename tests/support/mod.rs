@@ -21,6 +21,7 @@
 pub mod bot;
 pub mod fake;
 pub mod payloads;
+pub mod pg;
 pub mod schema;
 
 pub use fake::{FakeDiscord, Recorded, Violation};
