@@ -722,6 +722,43 @@ mod tests {
     }
 
     #[test]
+    fn postgres_url_without_password_and_the_password_from_the_environment() {
+        let c = parse("[storage]\nurl = \"postgres://prepbot@db:5432/prepbot\"\n").unwrap();
+        assert_eq!(
+            c.storage.url.as_deref(),
+            Some("postgres://prepbot@db:5432/prepbot")
+        );
+        assert_eq!(c.storage.pool_size, 8);
+        let err =
+            parse("[storage]\nurl = \"postgres://prepbot:hunter22@db/prepbot\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("storage.url"), "{err}");
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.message.contains("password"), "{err}");
+        assert!(
+            !err.to_string().contains("hunter22"),
+            "never repeated: {err}"
+        );
+        let err = parse("[storage]\nurl = \"mysql://db/prepbot\"\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("storage.url"), "{err}");
+        let err = parse("[storage]\npool_size = 0\n").unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("storage.pool_size"), "{err}");
+        // The password comes from the variable `password_env` names, only with a URL.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[storage]\nurl = \"postgres://prepbot@db/prepbot\"\npassword_env = \"PG_PW\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "PG_PW").then(|| "s3cret-pw".to_string());
+        let c = Config::load(Some(&p), env).unwrap();
+        assert_eq!(c.storage.password, Some(Secret::new("s3cret-pw")));
+        assert!(!format!("{c:?}").contains("s3cret-pw"));
+        let c = Config::load(None, env).unwrap();
+        assert_eq!(c.storage.password, None);
+    }
+
+    #[test]
     fn relative_paths_follow_the_config_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");

@@ -635,3 +635,51 @@ async fn migrate_copies_sqlite_into_postgres_and_verifies_counts() {
     assert!(err.contains("not empty"), "{err}");
     assert_eq!(pg.practice_cards(11).await.unwrap().len(), 3);
 }
+
+/// The command a host runs: `prepbot migrate --to URL`, through the built binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migrate_command_copies_and_refuses_a_password_in_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[storage]\npath = \"state/prepbot.db\"\n").unwrap();
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    drop(fill_sqlite(&dir.path().join("state/prepbot.db")));
+    let prepbot = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_prepbot"));
+        c.env_remove("DISCORD_TOKEN")
+            .env_remove("PGPASSWORD")
+            .arg("--config")
+            .arg(&config);
+        c
+    };
+    let out = prepbot()
+        .args([
+            "migrate",
+            "--to",
+            "postgres://prepbot:hunter22@127.0.0.1/prepbot",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("password") && !stderr.contains("hunter22"),
+        "{stderr}"
+    );
+    let Some(url) = pg::fresh_database().await else {
+        return;
+    };
+    let out = prepbot().args(["migrate", "--to", &url]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("question_messages        1200 rows (counts match)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("copied 1210 rows"), "{stdout}");
+}
