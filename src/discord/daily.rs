@@ -1,4 +1,5 @@
-//! The daily-post driver: one task for all guilds, sleeping until the earliest next post.
+//! The daily-post driver: one task for all guilds of this process's shards (see
+//! `crate::shards`), sleeping until the earliest next post.
 //!
 //! When a post is due (see `crate::daily::schedule::plan`), it is sent exactly once per guild
 //! and local date, and finished:
@@ -144,12 +145,17 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                 Vec::new()
             }
         };
+        // Only the guilds of this process's shards; other processes post for theirs.
+        let rows: Vec<ScheduleRow> = rows
+            .into_iter()
+            .filter(|r| app.owns_guild(r.guild_id))
+            .collect();
         let scheduled: HashSet<u64> = rows.iter().map(|r| r.guild_id).collect();
         attempts.retain(|g| scheduled.contains(&g));
         // Posts a kill or a transient error left unfinished (no reaction or thread yet).
         let unfinished = log_failure(app.store.unfinished_posts(), "listing unfinished posts")
             .unwrap_or_default();
-        for post in unfinished {
+        for post in unfinished.into_iter().filter(|p| app.owns_guild(p.guild_id)) {
             if let Some(at) = attempts.backoff_until(post.guild_id, now) {
                 next = next.min(at);
                 continue;

@@ -1,4 +1,6 @@
 //! Practice reminders: one task for all members, sleeping until the earliest next reminder.
+//! Reminders belong to members, not guilds: with the bot split across processes, only the
+//! process that runs shard 0 sends them (see `crate::shards`), as Discord sends DMs there.
 //!
 //! A member who opted in (`/practice remind:HH:MM timezone:…`) gets a DM at that local time
 //! when they have cards waiting (due reviews, or new cards left today), at most once per
