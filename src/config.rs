@@ -71,7 +71,11 @@ pub struct DiscordConfig {
 pub enum ShardsConfig {
     #[default]
     Auto,
-    Range { total: u32, first: u32, last: u32 },
+    Range {
+        total: u32,
+        first: u32,
+        last: u32,
+    },
 }
 
 impl ShardsConfig {
@@ -866,7 +870,12 @@ mod tests {
         assert_eq!((s.total(), s.first(), s.last()), (3, 0, 2));
 
         for (text, line, col, says) in [
-            ("[discord]\nshards = \"many\"\n", 2, 10, "`many` is not a shard setting"),
+            (
+                "[discord]\nshards = \"many\"\n",
+                2,
+                10,
+                "`many` is not a shard setting",
+            ),
             ("[discord]\nshards = 2\n", 2, 10, "\"auto\""),
             ("[discord]\nshards = { total = 2 }\n", 2, 10, "needs both"),
             (
@@ -902,7 +911,9 @@ mod tests {
         ] {
             let err = parse(text).unwrap_err();
             assert!(
-                err.key.as_deref().is_some_and(|k| k.starts_with("discord.shards")),
+                err.key
+                    .as_deref()
+                    .is_some_and(|k| k.starts_with("discord.shards")),
                 "{text}: {err}"
             );
             assert_eq!(err.line, line, "{text}: {err}");

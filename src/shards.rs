@@ -22,9 +22,15 @@ pub struct Shards {
 pub enum ShardsError {
     ZeroTotal,
     /// `first > last`.
-    Reversed { first: u32, last: u32 },
+    Reversed {
+        first: u32,
+        last: u32,
+    },
     /// `last >= total`.
-    BeyondTotal { last: u32, total: u32 },
+    BeyondTotal {
+        last: u32,
+        total: u32,
+    },
 }
 
 impl fmt::Display for ShardsError {
@@ -32,7 +38,10 @@ impl fmt::Display for ShardsError {
         match self {
             ShardsError::ZeroTotal => f.write_str("a bot has at least one shard: total ≥ 1"),
             ShardsError::Reversed { first, last } => {
-                write!(f, "the range {first}-{last} runs backwards; write the lower shard first")
+                write!(
+                    f,
+                    "the range {first}-{last} runs backwards; write the lower shard first"
+                )
             }
             ShardsError::BeyondTotal { last, total } => write!(
                 f,

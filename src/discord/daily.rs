@@ -155,7 +155,10 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
         // Posts a kill or a transient error left unfinished (no reaction or thread yet).
         let unfinished = log_failure(app.store.unfinished_posts(), "listing unfinished posts")
             .unwrap_or_default();
-        for post in unfinished.into_iter().filter(|p| app.owns_guild(p.guild_id)) {
+        for post in unfinished
+            .into_iter()
+            .filter(|p| app.owns_guild(p.guild_id))
+        {
             if let Some(at) = attempts.backoff_until(post.guild_id, now) {
                 next = next.min(at);
                 continue;
