@@ -23,5 +23,5 @@ pub mod fake;
 pub mod payloads;
 pub mod schema;
 
-pub use fake::{FakeDiscord, Recorded, Violation};
+pub use fake::{Delivery, FakeDiscord, Recorded, Violation};
 pub use payloads::*;
