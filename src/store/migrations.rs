@@ -117,15 +117,19 @@ pub fn apply_before(conn: &mut Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 fn apply_until(conn: &mut Connection, n: usize) -> rusqlite::Result<()> {
-    let current: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().take(n).skip(current) {
-        let tx = conn.transaction()?;
+    loop {
+        // IMMEDIATE takes the write lock before the version is read: two processes opening a
+        // new file at the same moment (replicas of one deployment) apply each migration once;
+        // the second waits (busy timeout), then reads the version the first committed.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+        let Some(sql) = MIGRATIONS.get(current).filter(|_| current < n) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", (current + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// How many migrations this build knows: a database whose `user_version` is higher was
