@@ -107,6 +107,11 @@ impl Shards {
         self.owns_shard(shard_of(guild_id, self.total))
     }
 
+    /// Whether this process runs every shard: the whole bot, no other process to hear from.
+    pub fn is_whole(&self) -> bool {
+        self.first == 0 && self.last + 1 == self.total
+    }
+
     /// Whether this process does the work of no guild in particular (command registration,
     /// reminders, the purge): the one that runs shard 0, where Discord sends DMs.
     pub fn is_coordinator(&self) -> bool {
@@ -167,6 +172,8 @@ mod tests {
         }
         assert!(low.is_coordinator());
         assert!(!high.is_coordinator());
+        assert!(!low.is_whole() && !high.is_whole());
+        assert!(Shards::new(4, 0, 3).unwrap().is_whole());
         let one = Shards::new(4, 3, 3).unwrap();
         assert!(one.owns_guild(guild(3)) && one.owns_guild(guild(7)));
         assert!(!one.owns_guild(guild(2)));
@@ -177,7 +184,7 @@ mod tests {
     #[test]
     fn all_and_default_own_everything() {
         for s in [Shards::default(), Shards::all(3), Shards::all(0)] {
-            assert!(s.is_coordinator());
+            assert!(s.is_coordinator() && s.is_whole());
             assert!((0..32).all(|t| s.owns_guild(guild(t))), "{s}");
         }
         assert_eq!(Shards::all(0), Shards::default());
