@@ -1218,3 +1218,66 @@ async fn each_guild_is_served_on_its_shard_and_dms_on_shard_0() {
     );
     run0.shutdown_all().await;
 }
+
+#[tokio::test]
+async fn the_global_rate_limit_answers_429_global_and_spares_interactions() {
+    let fake = FakeDiscord::start().await;
+    fake.limit_global(5);
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        client
+            .get(format!("{}/api/v10{path}", fake.api_base()))
+            .header("authorization", format!("Bot {TOKEN}"))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..8 {
+        let r = get(format!("/channels/{CHANNEL_ID}")).await.unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 && limited.is_none() {
+            let global = r.headers()["x-ratelimit-global"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let retry = r.headers()["retry-after"].to_str().unwrap().to_string();
+            let body: Value = r.json().await.unwrap();
+            limited = Some((global, retry, body));
+        }
+    }
+    // Eight requests well within a second: five pass, three are refused (no effect).
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429, 429, 429]);
+    let (global, retry, body) = limited.unwrap();
+    assert_eq!(global, "true");
+    assert_eq!(retry, "1");
+    assert_eq!(body["global"], true);
+    let wait = body["retry_after"].as_f64().unwrap();
+    assert!(wait > 0.0 && wait <= 1.0, "{body}");
+    // Interaction callbacks are not bound by the global limit.
+    let cmd = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", cmd.clone());
+    let callback = client
+        .post(format!(
+            "{}/api/v10/interactions/{}/{}/callback",
+            fake.api_base(),
+            cmd["id"].as_str().unwrap(),
+            cmd["token"].as_str().unwrap()
+        ))
+        .header("authorization", format!("Bot {TOKEN}"))
+        .json(&json!({"type": 4, "data": {"content": "hi"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status().as_u16(), 204);
+    // The next second has a fresh budget.
+    tokio::time::sleep(Duration::try_from_secs_f64(wait + 0.05).unwrap()).await;
+    assert_eq!(
+        get(format!("/channels/{CHANNEL_ID}"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    fake.assert_no_schema_violations();
+}

@@ -117,6 +117,14 @@ struct Fault {
     remaining: usize,
 }
 
+/// Discord's global rate limit: at most `per_second` requests in each second (fixed windows
+/// from the first request), interaction endpoints exempt.
+struct GlobalLimit {
+    per_second: u32,
+    window_start: Instant,
+    used: u32,
+}
+
 /// A request that takes effect at once but is answered only after `delay`.
 struct Hold {
     method: String,
@@ -254,6 +262,8 @@ struct State {
     guild_commands: BTreeMap<u64, Vec<Value>>,
     /// The guilds the bot is in, with their names (the test guild, and `join_guild`'s).
     guilds: BTreeMap<u64, String>,
+    /// Discord's global rate limit, when on (`limit_global`).
+    global_limit: Option<GlobalLimit>,
     gateway: Gateway,
 }
 
@@ -775,6 +785,18 @@ impl FakeDiscord {
         self.state().holds.clear();
     }
 
+    /// Turns on Discord's global rate limit: at most `per_second` REST requests a second
+    /// (Discord's is 50), interaction callbacks and webhooks exempt as on Discord; the rest get
+    /// 429 with `"global": true`, `retry_after` (seconds to the next window) and the
+    /// `X-RateLimit-Global` header, and take no effect.
+    pub fn limit_global(&self, per_second: u32) {
+        self.state().global_limit = Some(GlobalLimit {
+            per_second,
+            window_start: Instant::now(),
+            used: 0,
+        });
+    }
+
     /// Ends the nonce window for every nonce used so far, as if Discord's few minutes had
     /// passed: a repeated nonce then creates a new message.
     pub fn expire_nonces(&self) {
@@ -997,13 +1019,19 @@ impl FakeDiscord {
         via: Option<String>,
     ) -> (Reply, Option<Duration>) {
         let mut st = self.state();
-        st.check_body(method, path, &body);
+        // Refused by the global limit before anything else is looked at, as on Discord.
+        let limited = st.take_global(path, at);
+        if limited.is_none() {
+            st.check_body(method, path, &body);
+        }
         let authorized = headers.get("authorization").and_then(|h| h.to_str().ok())
             == Some(format!("Bot {}", p::TOKEN).as_str());
         // GET /gateway needs no token (as on Discord). It must never fail: serenity would then
         // fall back to the real wss://gateway.discord.gg.
         let reply = if !authorized && path != "/gateway" {
             err(401, 0, "401: Unauthorized")
+        } else if let Some(limited) = limited {
+            limited
         } else if let Some(fault) = st.take_fault(method, path) {
             fault
         } else {
@@ -1648,6 +1676,37 @@ impl State {
             .find(|d| d.remaining > 0 && d.method == method && path.contains(&d.path_part))?;
         d.remaining -= 1;
         Some(d.delay)
+    }
+
+    /// The 429 of the global limit for a request at `at`, or `None` when it may pass (and is
+    /// counted).
+    fn take_global(&mut self, path: &str, at: Instant) -> Option<Reply> {
+        let exempt = path == "/gateway"
+            || path.starts_with("/interactions/")
+            || path.starts_with("/webhooks/");
+        let limit = self.global_limit.as_mut().filter(|_| !exempt)?;
+        if at.saturating_duration_since(limit.window_start) >= Duration::from_secs(1) {
+            limit.window_start = at;
+            limit.used = 0;
+        }
+        if limit.used < limit.per_second {
+            limit.used += 1;
+            return None;
+        }
+        let wait = (Duration::from_secs(1)
+            .saturating_sub(at.saturating_duration_since(limit.window_start)))
+        .as_secs_f64();
+        Some(Reply {
+            status: 429,
+            body: Some(json!({
+                "message": "You are being rate limited.", "retry_after": wait, "global": true,
+            })),
+            headers: vec![
+                ("retry-after", format!("{}", wait.ceil() as u64)),
+                ("x-ratelimit-global", "true".into()),
+                ("x-ratelimit-scope", "global".into()),
+            ],
+        })
     }
 
     fn take_fault(&mut self, method: &str, path: &str) -> Option<Reply> {
