@@ -33,7 +33,7 @@ use poise::serenity_prelude as serenity;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::Notify;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::deliver::DeliveryError;
 use super::driver::{horizon, sleep_until, Attempts, TaskSlot};
@@ -135,7 +135,11 @@ pub fn plan_for(app: &App, row: &ScheduleRow, p: &Parsed, now: Timestamp) -> Pla
 
 async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) {
     info!("daily scheduler started");
+    // Why this pass runs; with the pass's work, one debug line each (`benches/daily_scale.rs`
+    // counts the passes that found nothing to do).
+    let mut woke = "start";
     loop {
+        let mut started = 0usize;
         let now = app.clock.now();
         let mut next = horizon(now);
         let rows = match app.store.schedules() {
@@ -166,6 +170,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
             let Some(guard) = attempts.take(post.guild_id) else {
                 continue;
             };
+            started += 1;
             let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
             spawn_guarded("finishing a daily post", async move {
                 let guild_id = post.guild_id;
@@ -202,6 +207,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                     if late {
                         info!(guild = row.guild_id, %date, "posting the daily question late");
                     }
+                    started += 1;
                     let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
                     spawn_guarded("posting the daily question", async move {
                         let result = post_scheduled(&app, &row, &parsed, date, bot_id).await;
@@ -212,7 +218,8 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                 }
             }
         }
-        sleep_until(app.clock.now(), next, &wake).await;
+        debug!(woke, schedules = scheduled.len(), started, %next, "daily scheduler pass");
+        woke = sleep_until(app.clock.now(), next, &wake).await.as_str();
     }
 }
 
