@@ -851,6 +851,11 @@ impl FakeDiscord {
         channel.map(|c| self.messages(c)).unwrap_or_default()
     }
 
+    /// Every live message, of every channel, oldest first.
+    pub fn all_messages(&self) -> Vec<Value> {
+        self.state().messages.values().cloned().collect()
+    }
+
     pub fn message(&self, message_id: u64) -> Option<Value> {
         self.state().messages.get(&message_id).cloned()
     }
