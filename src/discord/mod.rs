@@ -18,6 +18,7 @@ pub mod driver;
 pub mod errors;
 pub mod events;
 pub mod health;
+pub mod pace;
 pub mod permissions;
 pub mod practice;
 pub mod quiz;
