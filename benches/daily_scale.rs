@@ -427,13 +427,19 @@ async fn burst(args: &Args) {
         .iter()
         .filter(|r| r.status == 429 && is_post_create(r))
         .count();
-    let finishing_ok = |r: &Recorded| {
-        r.status / 100 == 2
+    // The finishing steps: the 💡 reaction, the thread, the thread's opening message.
+    let is_reaction = |r: &Recorded| r.method == "PUT" && r.path.contains("/reactions/");
+    let is_thread = |r: &Recorded| r.method == "POST" && r.path.ends_with("/threads");
+    let is_opening = |r: &Recorded| {
+        r.method == "POST"
+            && r.path.starts_with("/channels/")
+            && r.path.ends_with("/messages")
             && !is_post_create(r)
-            && (r.path.contains("/reactions/") || r.method == "POST")
-            && !r.path.starts_with("/interactions/")
     };
-    let finishing: Vec<&&Recorded> = since_fire.iter().filter(|r| finishing_ok(r)).collect();
+    let finishing: Vec<&&Recorded> = since_fire
+        .iter()
+        .filter(|r| r.status / 100 == 2 && (is_reaction(r) || is_thread(r) || is_opening(r)))
+        .collect();
     let finishing_before_last_post =
         last_post.map_or(0, |last| finishing.iter().filter(|r| r.at < last).count());
     let mut per_channel: HashMap<String, usize> = HashMap::new();
