@@ -379,20 +379,26 @@ async fn burst(args: &Args) {
     tokio::time::sleep(fire_at.saturating_duration_since(Instant::now())).await;
     eprintln!("burst: {n} posts due at {fire}");
 
-    let store = Store::open(&db).expect("open the database");
-    let settled =
-        |store: &Store| {
-            rows.iter()
-                .filter(|(g, _, _)| {
-                    store.post(*g, &date).ok().flatten().is_some_and(|p| {
+    // The store is polled off the runtime's one thread, which also serves the fake.
+    let store = std::sync::Arc::new(Store::open(&db).expect("open the database"));
+    let guilds: std::sync::Arc<Vec<u64>> = std::sync::Arc::new(rows.iter().map(|r| r.0).collect());
+    let settled = |store: std::sync::Arc<Store>, guilds: std::sync::Arc<Vec<u64>>, date: String| {
+        tokio::task::spawn_blocking(move || {
+            guilds
+                .iter()
+                .filter(|g| {
+                    store.post(**g, &date).ok().flatten().is_some_and(|p| {
                         p.state == PostState::Sent && p.finish == FinishState::Done
                     })
                 })
                 .count() as u64
-        };
+        })
+    };
     let mut last_report = Instant::now();
     let all_done = loop {
-        let done = settled(&store);
+        let done = settled(store.clone(), guilds.clone(), date.clone())
+            .await
+            .expect("polling the store");
         if done == n {
             break Some(Instant::now());
         }
@@ -407,7 +413,7 @@ async fn burst(args: &Args) {
             );
             last_report = Instant::now();
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
     };
     // A little longer, so a late duplicate would show up.
     tokio::time::sleep(Duration::from_secs(3)).await;
