@@ -336,13 +336,6 @@ async fn two_processes_share_the_guilds(storage: Storage, dir: &Path) {
         )
         .unwrap();
     }
-    // Posts fall due at the first minute boundary 15 s away: time to start, answer and set
-    // schedules, and kill one process before it.
-    let due = next_minute_after(SignedDuration::from_secs(15));
-    let local = jiff::tz::TimeZone::UTC.to_datetime(due);
-    let time = local.strftime("%H:%M").to_string();
-    let date = local.date().to_string();
-
     // Both at the same moment, on an empty database: replicas racing through the migrations.
     let mut p0 = Process::start(dir, "p0");
     let p1 = Process::start(dir, "p1");
@@ -366,7 +359,7 @@ async fn two_processes_share_the_guilds(storage: Storage, dir: &Path) {
         "only shard 0's process registers"
     );
 
-    // `/ask` and `/daily set` in each guild: carried to, and answered by, its owner only.
+    // `/ask` in each guild: carried to, and answered by, its owner only.
     for (&guild, &ch) in &channel {
         let cmd = ask(&fake, ch);
         let cb = fake.wait_callback(&cmd, WAIT).await;
@@ -375,6 +368,15 @@ async fn two_processes_share_the_guilds(storage: Storage, dir: &Path) {
             carried_by(&fake, &cmd),
             (((guild >> 22) % 2) as u32, owner(guild))
         );
+    }
+
+    // Posts fall due at the first minute boundary 10 s away: time to set the schedules (each
+    // answered by the guild's owner), and to kill one process before it.
+    let due = next_minute_after(SignedDuration::from_secs(10));
+    let local = jiff::tz::TimeZone::UTC.to_datetime(due);
+    let time = local.strftime("%H:%M").to_string();
+    let date = local.date().to_string();
+    for (&guild, &ch) in &channel {
         let set = fake.slash_command(
             "daily",
             &["set"],
