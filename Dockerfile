@@ -21,6 +21,7 @@ RUN mkdir -p src benches \
     && echo 'fn main() {}' > benches/ask_latency.rs \
     && echo 'fn main() {}' > benches/stats_png.rs \
     && echo 'fn main() {}' > benches/practice_queue.rs \
+    && echo 'fn main() {}' > benches/daily_scale.rs \
     && cargo build --release --locked --bin prepbot \
     && rm -rf src target/release/prepbot* target/release/deps/prepbot-* \
        target/release/deps/libprepbot-* target/release/.fingerprint/prepbot-*

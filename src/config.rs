@@ -60,6 +60,93 @@ pub struct DiscordConfig {
     pub api_base: Option<String>,
     /// Register slash commands in this guild only (instant) instead of globally.
     pub guild_id: Option<u64>,
+    /// The gateway shards this process runs (see [`ShardsConfig`]).
+    pub shards: ShardsConfig,
+}
+
+/// `discord.shards`: `"auto"` (all the shards Discord recommends, in this process) or
+/// `{ total = N, range = "A-B" }` (shards A to B of N; `range = "A"` for one), for a bot
+/// split across processes. Checked against `total` in `validate`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShardsConfig {
+    #[default]
+    Auto,
+    Range {
+        total: u32,
+        first: u32,
+        last: u32,
+    },
+}
+
+impl ShardsConfig {
+    /// The shards to run, given the count `GET /gateway/bot` recommends (asked for "auto" only).
+    pub fn resolve(
+        &self,
+        recommended: impl FnOnce() -> u32,
+    ) -> Result<crate::shards::Shards, crate::shards::ShardsError> {
+        match *self {
+            ShardsConfig::Auto => Ok(crate::shards::Shards::all(recommended())),
+            ShardsConfig::Range { total, first, last } => {
+                crate::shards::Shards::new(total, first, last)
+            }
+        }
+    }
+}
+
+const SHARDS_HINT: &str =
+    "use \"auto\", or { total = N, range = \"A-B\" } for shards A to B of N (range = \"A\" for one)";
+
+/// `"A-B"` or `"A"` as the first and last shard.
+fn parse_shard_range(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+}
+
+impl<'de> Deserialize<'de> for ShardsConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ShardsConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "\"auto\" or a table {{ total, range }}")
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<ShardsConfig, E> {
+                match v.trim() {
+                    "auto" => Ok(ShardsConfig::Auto),
+                    other => Err(E::custom(format!(
+                        "`{other}` is not a shard setting; {SHARDS_HINT}"
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ShardsConfig, A::Error> {
+                let (mut total, mut range) = (None::<u32>, None::<String>);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "total" => total = Some(map.next_value()?),
+                        "range" => range = Some(map.next_value()?),
+                        other => {
+                            return Err(A::Error::custom(format!(
+                                "unknown field `{other}`; {SHARDS_HINT}"
+                            )))
+                        }
+                    }
+                }
+                let (Some(total), Some(range)) = (total, range) else {
+                    return Err(A::Error::custom(format!(
+                        "needs both `total` and `range`; {SHARDS_HINT}"
+                    )));
+                };
+                let Some((first, last)) = parse_shard_range(&range) else {
+                    return Err(A::Error::custom(format!(
+                        "range `{range}` is not \"A-B\" or \"A\" (shard numbers from 0)"
+                    )));
+                };
+                Ok(ShardsConfig::Range { total, first, last })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -399,6 +486,9 @@ impl Config {
                  → Copy Server ID) or remove the key to register commands globally"
                     .into(),
             ));
+        }
+        if let Err(e) = self.discord.shards.resolve(|| 1) {
+            return Err(("discord.shards".into(), format!("{e}; {SHARDS_HINT}")));
         }
         if self.bank.paths.is_empty() {
             return Err((
@@ -859,6 +949,81 @@ mod tests {
         assert_eq!(c.reveal.mode, RevealMode::Dm);
         assert_eq!(c.quiz.min_seconds, 2);
         assert_eq!(c.practice.new_per_day, 0);
+    }
+
+    #[test]
+    fn shards_are_auto_or_a_range_of_a_total() {
+        assert_eq!(Config::default().discord.shards, ShardsConfig::Auto);
+        let c = parse("[discord]\nshards = \"auto\"\n").unwrap();
+        assert_eq!(c.discord.shards, ShardsConfig::Auto);
+        let c = parse("[discord]\nshards = { total = 4, range = \"2-3\" }\n").unwrap();
+        let range = ShardsConfig::Range {
+            total: 4,
+            first: 2,
+            last: 3,
+        };
+        assert_eq!(c.discord.shards, range);
+        let s = c.discord.shards.resolve(|| unreachable!()).unwrap();
+        assert_eq!((s.total(), s.first(), s.last()), (4, 2, 3));
+        // One shard, and the table form.
+        let c = parse("[discord.shards]\ntotal = 2\nrange = \"1\"\n").unwrap();
+        let s = c.discord.shards.resolve(|| 9).unwrap();
+        assert_eq!((s.total(), s.first(), s.last()), (2, 1, 1));
+        // "auto" takes Discord's recommendation.
+        let s = ShardsConfig::Auto.resolve(|| 3).unwrap();
+        assert_eq!((s.total(), s.first(), s.last()), (3, 0, 2));
+
+        for (text, line, col, says) in [
+            (
+                "[discord]\nshards = \"many\"\n",
+                2,
+                10,
+                "`many` is not a shard setting",
+            ),
+            ("[discord]\nshards = 2\n", 2, 10, "\"auto\""),
+            ("[discord]\nshards = { total = 2 }\n", 2, 10, "needs both"),
+            (
+                "[discord]\nshards = { total = 2, range = \"0..1\" }\n",
+                2,
+                10,
+                "is not \"A-B\"",
+            ),
+            (
+                "[discord]\nshards = { total = 2, range = \"1-2\" }\n",
+                2,
+                10,
+                "shard 2 does not exist with total = 2",
+            ),
+            (
+                "[discord]\n\nshards = { total = 0, range = \"0\" }\n",
+                3,
+                10,
+                "at least one shard",
+            ),
+            (
+                "[discord]\nshards = { total = 4, range = \"3-1\" }\n",
+                2,
+                10,
+                "runs backwards",
+            ),
+            (
+                "[discord]\nshards = { total = 4, range = \"1\", count = 2 }\n",
+                2,
+                10,
+                "unknown field `count`",
+            ),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                err.key
+                    .as_deref()
+                    .is_some_and(|k| k.starts_with("discord.shards")),
+                "{text}: {err}"
+            );
+            assert_eq!(err.line, line, "{text}: {err}");
+            assert!(err.col >= col, "{text}: {err}");
+            assert!(err.message.contains(says), "{text}: {err}");
+        }
     }
 
     #[test]

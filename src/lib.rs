@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod practice;
 pub mod quiz;
 pub mod redact;
+pub mod shards;
 pub mod store;
 pub mod text;

@@ -1044,3 +1044,240 @@ async fn schema_validation_catches_invalid_bodies() {
         Some("/webhooks/{webhook_id}/{webhook_token}/messages/@original")
     );
 }
+
+// ---- 3. shards: each guild's events on the session of (guild_id >> 22) % total ------------------
+
+/// A guild of the test world on shard 1 of 2 (`GUILD_ID` is on shard 0 of 2).
+const GUILD_ON_SHARD_1: u64 = GUILD_ID + (1 << 22);
+
+/// A bare serenity client running `shard` of `total`, whose requests and gateway session are
+/// labelled `label` (`api_base_via`), as one bot process among several.
+async fn shard_client(
+    fake: &FakeDiscord,
+    label: &str,
+    shard: u32,
+    total: u32,
+) -> (
+    mpsc::UnboundedReceiver<Seen>,
+    std::sync::Arc<Http>,
+    std::sync::Arc<serenity::all::ShardManager>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let http = HttpBuilder::new(TOKEN)
+        .proxy(fake.api_base_via(label))
+        .ratelimiter_disabled(true)
+        .build();
+    let mut client = serenity::all::ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
+        .event_handler(Forward(tx.clone()))
+        .raw_event_handler(Raw(tx))
+        .await
+        .expect("client");
+    let http = client.http.clone();
+    let manager = client.shard_manager.clone();
+    tokio::spawn(async move {
+        client.start_shard(shard, total).await.unwrap();
+    });
+    (rx, http, manager)
+}
+
+/// The guild ids of the GUILD_CREATEs seen so far (waits for `n`).
+async fn guilds_created(rx: &mut mpsc::UnboundedReceiver<Seen>, n: usize) -> Vec<u64> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        if let Seen::GuildCreate(g) = next_seen(rx).await {
+            out.push(g.id.get());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_guild_is_served_on_its_shard_and_dms_on_shard_0() {
+    assert_eq!(GUILD_ID >> 22 & 1, 0);
+    assert_eq!(GUILD_ON_SHARD_1 >> 22 & 1, 1);
+    let fake = FakeDiscord::start().await;
+    fake.set_bot_gateway(2, 16);
+    let far_channel = fake.join_guild(GUILD_ON_SHARD_1, "Far Away");
+
+    // Only shard 0 runs at first: the far guild's interaction waits for its shard.
+    let (mut rx0, http0, run0) = shard_client(&fake, "p0", 0, 2).await;
+    fake.wait_shards_live(&[0], 2, WAIT).await;
+    let Seen::Ready(ready) = next_seen(&mut rx0).await else {
+        panic!("READY first")
+    };
+    let listed: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
+    assert_eq!(
+        listed,
+        vec![GUILD_ID],
+        "READY lists the shard's guilds only"
+    );
+    assert_eq!(ready.shard.map(|s| (s.id.0, s.total)), Some((0, 2)));
+    assert_eq!(guilds_created(&mut rx0, 1).await, vec![GUILD_ID]);
+    let gateway = http0.get_bot_gateway().await.unwrap();
+    assert_eq!(gateway.shards, 2);
+    assert_eq!(gateway.session_start_limit.max_concurrency, 16);
+    assert!(
+        gateway.url.contains("/via/p0/"),
+        "the gateway URL keeps the label: {}",
+        gateway.url
+    );
+    let early = fake.slash_command("ask", &[], json!({}), &MEMBER, far_channel);
+    assert_eq!(early["guild_id"], GUILD_ON_SHARD_1.to_string());
+    fake.dispatch("INTERACTION_CREATE", early.clone());
+
+    let (mut rx1, _http1, run1) = shard_client(&fake, "p1", 1, 2).await;
+    fake.wait_shards_live(&[0, 1], 2, WAIT).await;
+    assert_eq!(guilds_created(&mut rx1, 1).await, vec![GUILD_ON_SHARD_1]);
+    let Interaction::Command(got) = next_interaction(&mut rx1).await else {
+        panic!("not a command")
+    };
+    assert_eq!(got.guild_id.map(|g| g.get()), Some(GUILD_ON_SHARD_1));
+
+    // Live: each guild's interaction reaches its own shard's session only.
+    let near = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
+    let far = fake.slash_command("ask", &[], json!({}), &MEMBER, far_channel);
+    fake.dispatch("INTERACTION_CREATE", near.clone());
+    fake.dispatch("INTERACTION_CREATE", far.clone());
+    let Interaction::Command(got0) = next_interaction(&mut rx0).await else {
+        panic!("not a command")
+    };
+    let Interaction::Command(got1) = next_interaction(&mut rx1).await else {
+        panic!("not a command")
+    };
+    assert_eq!(got0.id.to_string(), near["id"].as_str().unwrap());
+    assert_eq!(got1.id.to_string(), far["id"].as_str().unwrap());
+
+    // A DM (no guild) goes to shard 0, as on Discord.
+    let dm = http0
+        .create_private_channel(&json!({"recipient_id": MEMBER.id.to_string()}))
+        .await
+        .unwrap();
+    let in_dm = fake.slash_command("ask", &[], json!({}), &MEMBER, dm.id.get());
+    assert!(in_dm["guild_id"].is_null());
+    fake.dispatch("INTERACTION_CREATE", in_dm.clone());
+    let Interaction::Command(got_dm) = next_interaction(&mut rx0).await else {
+        panic!("not a command")
+    };
+    assert_eq!(got_dm.id.to_string(), in_dm["id"].as_str().unwrap());
+
+    // The record says which session (and labelled process) carried each dispatch.
+    let went = |id: &Value| {
+        let id: u64 = id.as_str().unwrap().parse().unwrap();
+        let d: Vec<Delivery> = fake
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.id == Some(id))
+            .collect();
+        assert_eq!(d.len(), 1, "delivered once: {d:?}");
+        (d[0].shard, d[0].via.clone().unwrap())
+    };
+    assert_eq!(went(&early["id"]), (1, "p1".to_string()));
+    assert_eq!(went(&near["id"]), (0, "p0".to_string()));
+    assert_eq!(went(&far["id"]), (1, "p1".to_string()));
+    assert_eq!(went(&in_dm["id"]), (0, "p0".to_string()));
+    let creates: Vec<(u64, u32)> = fake
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.event == "GUILD_CREATE")
+        .map(|d| (d.guild_id.unwrap(), d.shard))
+        .collect();
+    assert_eq!(creates, vec![(GUILD_ID, 0), (GUILD_ON_SHARD_1, 1)]);
+    // REST is recorded with the label of the process that sent it.
+    assert!(fake
+        .requests()
+        .iter()
+        .any(|r| r.path == "/users/@me/channels" && r.via.as_deref() == Some("p0")));
+    let mut live = fake.live_shards();
+    live.sort();
+    assert_eq!(
+        live,
+        vec![(0, 2, Some("p0".into())), (1, 2, Some("p1".into()))]
+    );
+
+    // A guild joined while its shard is live: GUILD_CREATE on that shard only.
+    let third = GUILD_ID + (3 << 22);
+    fake.join_guild(third, "Third");
+    assert_eq!(guilds_created(&mut rx1, 1).await, vec![third]);
+
+    // Shard 1's process goes away: its guilds' events wait, shard 0's still flow.
+    run1.shutdown_all().await;
+    fake.wait_until_shards_down(&[1]).await;
+    let waits = fake.slash_command("ask", &[], json!({}), &MEMBER, far_channel);
+    let flows = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", waits.clone());
+    fake.dispatch("INTERACTION_CREATE", flows.clone());
+    let Interaction::Command(got) = next_interaction(&mut rx0).await else {
+        panic!("not a command")
+    };
+    assert_eq!(got.id.to_string(), flows["id"].as_str().unwrap());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let waits_id: u64 = waits["id"].as_str().unwrap().parse().unwrap();
+    assert!(
+        !fake.deliveries().iter().any(|d| d.id == Some(waits_id)),
+        "a dispatch for a shard without a session was sent somewhere"
+    );
+    run0.shutdown_all().await;
+}
+
+#[tokio::test]
+async fn the_global_rate_limit_answers_429_global_and_spares_interactions() {
+    let fake = FakeDiscord::start().await;
+    fake.limit_global(5);
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        client
+            .get(format!("{}/api/v10{path}", fake.api_base()))
+            .header("authorization", format!("Bot {TOKEN}"))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..8 {
+        let r = get(format!("/channels/{CHANNEL_ID}")).await.unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 && limited.is_none() {
+            let global = r.headers()["x-ratelimit-global"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let retry = r.headers()["retry-after"].to_str().unwrap().to_string();
+            let body: Value = r.json().await.unwrap();
+            limited = Some((global, retry, body));
+        }
+    }
+    // Eight requests well within a second: five pass, three are refused (no effect).
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429, 429, 429]);
+    let (global, retry, body) = limited.unwrap();
+    assert_eq!(global, "true");
+    assert_eq!(retry, "1");
+    assert_eq!(body["global"], true);
+    let wait = body["retry_after"].as_f64().unwrap();
+    assert!(wait > 0.0 && wait <= 1.0, "{body}");
+    // Interaction callbacks are not bound by the global limit.
+    let cmd = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
+    fake.dispatch("INTERACTION_CREATE", cmd.clone());
+    let callback = client
+        .post(format!(
+            "{}/api/v10/interactions/{}/{}/callback",
+            fake.api_base(),
+            cmd["id"].as_str().unwrap(),
+            cmd["token"].as_str().unwrap()
+        ))
+        .header("authorization", format!("Bot {TOKEN}"))
+        .json(&json!({"type": 4, "data": {"content": "hi"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status().as_u16(), 204);
+    // The next second has a fresh budget.
+    tokio::time::sleep(Duration::try_from_secs_f64(wait + 0.05).unwrap()).await;
+    assert_eq!(
+        get(format!("/channels/{CHANNEL_ID}"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    fake.assert_no_schema_violations();
+}

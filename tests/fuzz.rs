@@ -338,6 +338,7 @@ fn bank_seeds_load() {
 
 #[derive(Debug)]
 enum ConfigInput {
+    // Boxed: a whole config beside a string.
     Valid(Box<valid::ConfigCase>),
     Mutated(String),
 }
@@ -392,6 +393,7 @@ fn check_config(text: &str) {
                 "{c:?}"
             );
             assert_ne!(c.discord.guild_id, Some(0));
+            assert!(c.discord.shards.resolve(|| 1).is_ok(), "{c:?}");
             if let Some(t) = &c.discord.token {
                 assert!(!t.expose().trim().is_empty());
             }

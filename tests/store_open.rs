@@ -151,3 +151,32 @@ fn a_database_that_cannot_be_written_is_refused() {
     std::fs::create_dir(&shm).unwrap();
     assert_refused(&run_on(&db), &db, "is read-only");
 }
+
+/// Replicas of a deployment start at the same moment on an empty database: every opener
+/// must come up, with each migration applied once (a migration run twice fails on its
+/// `CREATE TABLE`).
+#[test]
+fn openers_racing_on_a_new_file_all_migrate_it_once() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("new.db");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let (db, start) = (db.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    SqliteStore::open(&db).map(|s| s.schema_version().unwrap())
+                })
+            })
+            .collect();
+        let versions: Vec<_> = openers.into_iter().map(|t| t.join().unwrap()).collect();
+        let first = versions[0].as_ref().map_err(ToString::to_string).cloned();
+        for v in &versions {
+            let v = v.as_ref().map_err(ToString::to_string).cloned();
+            assert!(v.is_ok(), "round {round}: {v:?}");
+            assert_eq!(v, first, "round {round}");
+        }
+        assert!(*first.as_ref().unwrap() > 0);
+    }
+}

@@ -1,4 +1,5 @@
-//! The daily-post driver: one task for all guilds, sleeping until the earliest next post.
+//! The daily-post driver: one task for all guilds of this process's shards (see
+//! `crate::shards`), sleeping until the earliest next post.
 //!
 //! When a post is due (see `crate::daily::schedule::plan`), it is sent exactly once per guild
 //! and local date, and finished:
@@ -32,7 +33,7 @@ use poise::serenity_prelude as serenity;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::Notify;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::deliver::DeliveryError;
 use super::driver::{horizon, sleep_until, Attempts, TaskSlot};
@@ -134,7 +135,11 @@ pub async fn plan_for(app: &App, row: &ScheduleRow, p: &Parsed, now: Timestamp) 
 
 async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) {
     info!("daily scheduler started");
+    // Why this pass runs; with the pass's work, one debug line each (`benches/daily_scale.rs`
+    // counts the passes that found nothing to do).
+    let mut woke = "start";
     loop {
+        let mut started = 0usize;
         let now = app.clock.now();
         let mut next = horizon(now);
         let rows = match app.store.schedules().await {
@@ -144,6 +149,11 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                 Vec::new()
             }
         };
+        // Only the guilds of this process's shards; other processes post for theirs.
+        let rows: Vec<ScheduleRow> = rows
+            .into_iter()
+            .filter(|r| app.owns_guild(r.guild_id))
+            .collect();
         let scheduled: HashSet<u64> = rows.iter().map(|r| r.guild_id).collect();
         attempts.retain(|g| scheduled.contains(&g));
         // Posts a kill or a transient error left unfinished (no reaction or thread yet).
@@ -152,7 +162,10 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
             "listing unfinished posts",
         )
         .unwrap_or_default();
-        for post in unfinished {
+        for post in unfinished
+            .into_iter()
+            .filter(|p| app.owns_guild(p.guild_id))
+        {
             if let Some(at) = attempts.backoff_until(post.guild_id, now) {
                 next = next.min(at);
                 continue;
@@ -160,6 +173,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
             let Some(guard) = attempts.take(post.guild_id) else {
                 continue;
             };
+            started += 1;
             let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
             spawn_guarded("finishing a daily post", async move {
                 let guild_id = post.guild_id;
@@ -196,6 +210,7 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                     if late {
                         info!(guild = row.guild_id, %date, "posting the daily question late");
                     }
+                    started += 1;
                     let (app, wake, attempts) = (app.clone(), wake.clone(), attempts.clone());
                     spawn_guarded("posting the daily question", async move {
                         let result = post_scheduled(&app, &row, &parsed, date, bot_id).await;
@@ -206,7 +221,8 @@ async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) 
                 }
             }
         }
-        sleep_until(app.clock.now(), next, &wake).await;
+        debug!(woke, schedules = scheduled.len(), started, %next, "daily scheduler pass");
+        woke = sleep_until(app.clock.now(), next, &wake).await.as_str();
     }
 }
 

@@ -7,9 +7,13 @@
 //! responses parsed into serenity's models, and a bounded retry policy:
 //!
 //! * 429: wait what Discord says (`Retry-After` header or `retry_after` in the body), if that
-//!   is at most [`MAX_RETRY_AFTER`]; longer means give up now and let the caller decide.
+//!   is at most [`MAX_RETRY_AFTER`]; longer means give up now and let the caller decide. A
+//!   global 429 holds every send (see [`super::pace`]).
 //! * 5xx and network errors: exponential backoff from [`Policy::base_delay`].
 //! * Other 4xx: permanent; returned at once with Discord's error code.
+//!
+//! Every request but interaction callbacks and webhooks first waits for its turn under
+//! Discord's global limit ([`super::pace::Pace`]), so a burst queues instead of meeting 429s.
 //!
 //! Retrying a create is only safe when it cannot duplicate: message creates carry a `nonce`
 //! with `enforce_nonce`, so Discord returns the first message for a repeated nonce.
@@ -19,6 +23,7 @@
 //! it and never appears in errors or logs; errors carry the method, the route with any
 //! interaction or webhook token redacted (see `crate::redact`), and Discord's message.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -102,6 +107,8 @@ pub struct Deliverer {
     base: String,
     auth: Secret,
     policy: Policy,
+    /// Discord's global limit, shared by every clone.
+    pace: Arc<super::pace::Pace>,
 }
 
 impl Deliverer {
@@ -127,6 +134,7 @@ impl Deliverer {
             base: format!("{}/api/v10", base.trim_end_matches('/')),
             auth: Secret::new(auth),
             policy,
+            pace: Arc::new(super::pace::Pace::discord()),
         }
     }
 
@@ -277,7 +285,12 @@ impl Deliverer {
         let what = redact::route(method.as_str(), path);
         let mut delay = self.policy.base_delay;
         let mut attempt = 1;
+        // Interaction endpoints are not bound by the global limit.
+        let paced = !path.starts_with("/interactions/") && !path.starts_with("/webhooks/");
         loop {
+            if paced {
+                self.pace.turn().await;
+            }
             let mut req = self
                 .client
                 .request(method.clone(), format!("{}{path}", self.base))
@@ -302,6 +315,10 @@ impl Deliverer {
                 Ok(resp) => {
                     let status = resp.status();
                     let header_wait = retry_after_header(&resp);
+                    let global_header = resp
+                        .headers()
+                        .get("x-ratelimit-global")
+                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
                     let json: Value = resp.json().await.unwrap_or(Value::Null);
                     let err = DeliveryError {
                         what: what.clone(),
@@ -315,6 +332,10 @@ impl Deliverer {
                     };
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let wait = retry_after(header_wait.as_deref(), &json).unwrap_or(delay);
+                        if global_header || json.get("global") == Some(&Value::Bool(true)) {
+                            // The whole bot is over its budget: hold every send, not just this.
+                            self.pace.hold(wait.min(MAX_RETRY_AFTER));
+                        }
                         if wait > MAX_RETRY_AFTER {
                             warn!(%what, ?wait, "rate limited for longer than we wait; giving up");
                             return Err(err);

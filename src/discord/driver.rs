@@ -24,13 +24,30 @@ pub fn horizon(now: Timestamp) -> Timestamp {
         .unwrap_or(now)
 }
 
+/// Why a driver's sleep ended: its time came (a due time or the hourly guard), or it was
+/// woken (a change, or one of its sends ended). For the debug line of each pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Woke {
+    Timer,
+    Notified,
+}
+
+impl Woke {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Woke::Timer => "timer",
+            Woke::Notified => "notified",
+        }
+    }
+}
+
 /// Sleeps until `next` (wall clock, read as `now`), at most [`MAX_SLEEP`], or until woken.
-pub async fn sleep_until(now: Timestamp, next: Timestamp, wake: &Notify) {
+pub async fn sleep_until(now: Timestamp, next: Timestamp, wake: &Notify) -> Woke {
     let left = next.duration_since(now).max(SignedDuration::ZERO);
     let left = Duration::try_from(left).unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
     tokio::select! {
-        _ = tokio::time::sleep(left) => {}
-        _ = wake.notified() => {}
+        _ = tokio::time::sleep(left) => Woke::Timer,
+        _ = wake.notified() => Woke::Notified,
     }
 }
 

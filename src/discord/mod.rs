@@ -18,6 +18,7 @@ pub mod driver;
 pub mod errors;
 pub mod events;
 pub mod health;
+pub mod pace;
 pub mod permissions;
 pub mod practice;
 pub mod quiz;
@@ -26,7 +27,7 @@ pub mod render;
 pub mod retention;
 pub mod tasks;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -37,6 +38,7 @@ use tracing::{error, info, warn};
 
 use crate::bank::{Bank, BankError};
 use crate::config::Config;
+use crate::shards::Shards;
 use crate::store::Store;
 
 pub use errors::{Error, UserError};
@@ -93,6 +95,8 @@ pub struct App {
     pub reminders: reminders::Scheduler,
     /// Connected to the gateway, for `/healthz`.
     pub gateway: health::GatewayState,
+    /// The shards this process runs, known once `start` has resolved `discord.shards`.
+    shards: OnceLock<Shards>,
     rng: Mutex<StdRng>,
     maintenance: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -119,12 +123,24 @@ impl App {
             daily: daily::Scheduler::default(),
             reminders: reminders::Scheduler::default(),
             gateway: health::GatewayState::default(),
+            shards: OnceLock::new(),
             rng: Mutex::new(match options.seed {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_os_rng(),
             }),
             maintenance: Mutex::new(None),
         }
+    }
+
+    /// The shards this process runs, so the guilds it serves (see [`crate::shards`]). Before
+    /// `start` has resolved them (an `App` built by a test alone): one shard, every guild.
+    pub fn shards(&self) -> Shards {
+        self.shards.get().copied().unwrap_or_default()
+    }
+
+    /// Whether this process serves the guild (runs its shard).
+    pub fn owns_guild(&self, guild_id: u64) -> bool {
+        self.shards().owns_guild(guild_id)
     }
 
     /// The bank now serving. Cheap: an `Arc` clone.
@@ -414,6 +430,10 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
             .ratelimiter_disabled(true);
     }
     let http = http.build();
+    let shards = resolve_shards(&app.config, &http).await?;
+    info!("running {shards}");
+    // Set once, before the client starts: every task reads it after READY.
+    app.shards.get_or_init(|| shards);
 
     let setup_app = app.clone();
     let framework = poise::Framework::builder()
@@ -432,16 +452,23 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
             Box::pin(async move {
                 let app = setup_app;
                 info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                register_commands(
-                    &app,
-                    ready.application.id.get(),
-                    &framework.options().commands,
-                )
-                .await;
+                // Work of no guild in particular is done once per bot, by the process that
+                // runs shard 0 (see `crate::shards`).
+                let coordinator = app.shards().is_coordinator();
+                if coordinator {
+                    register_commands(
+                        &app,
+                        ready.application.id.get(),
+                        &framework.options().commands,
+                    )
+                    .await;
+                }
                 quiz::close_interrupted_rounds(&app).await;
                 app.daily.spawn(app.clone(), ready.user.id);
-                app.reminders.spawn(app.clone(), ready.user.id);
-                app.start_maintenance();
+                if coordinator {
+                    app.reminders.spawn(app.clone(), ready.user.id);
+                    app.start_maintenance();
+                }
                 Ok(app)
             })
         })
@@ -457,7 +484,15 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
     let ops = listener
         .zip(metrics)
         .map(|(l, handle)| health::spawn(l, app.clone(), shard_manager.clone(), handle));
-    let task = tokio::spawn(async move { client.start().await });
+    let task = tokio::spawn(async move {
+        if shards.first() == shards.last() {
+            client.start_shard(shards.first(), shards.total()).await
+        } else {
+            // serenity 0.12 reads the range's end as the last shard to run (inclusive).
+            let range = shards.first()..shards.last();
+            client.start_shard_range(range, shards.total()).await
+        }
+    });
     Ok(Bot {
         app,
         shard_manager,
@@ -465,6 +500,25 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         ops,
         metrics_addr,
     })
+}
+
+/// `discord.shards` made concrete: for `"auto"`, every shard `GET /gateway/bot` recommends.
+async fn resolve_shards(config: &Config, http: &serenity::Http) -> Result<Shards, StartError> {
+    let recommended = match config.discord.shards {
+        crate::config::ShardsConfig::Auto => {
+            http.get_bot_gateway()
+                .await
+                .map_err(StartError::Client)?
+                .shards
+        }
+        crate::config::ShardsConfig::Range { total, .. } => total,
+    };
+    // `validate` has checked the range against its total.
+    config
+        .discord
+        .shards
+        .resolve(|| recommended)
+        .map_err(|e| StartError::ClientEnded(format!("discord.shards: {e}")))
 }
 
 /// The first request: `GET /oauth2/applications/@me`. A refused token, an application without

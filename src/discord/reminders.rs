@@ -1,4 +1,8 @@
 //! Practice reminders: one task for all members, sleeping until the earliest next reminder.
+//! Reminders belong to members, not guilds: with the bot split across processes, only the
+//! process that runs shard 0 sends them (see `crate::shards`), as Discord sends DMs there. A
+//! member may change their reminder through another process, whose wake-up does not reach
+//! this one, so a split bot's reminder task also looks again every [`SPLIT_RELOOK`].
 //!
 //! A member who opted in (`/practice remind:HH:MM timezone:…`) gets a DM at that local time
 //! when they have cards waiting (due reviews, or new cards left today).await, at most once per
@@ -18,6 +22,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -35,6 +40,7 @@ use super::{render, App, Error};
 use crate::bank::Filter;
 use crate::daily::schedule::{self, LocalTime, Plan, PlanInput};
 use crate::practice::{select, QueueInput};
+use crate::shards::Shards;
 use crate::store::{ReminderRow, ReminderSend, ReminderState};
 
 /// Pages of 100 DM messages searched for an earlier attempt's reminder. A DM with the bot
@@ -101,11 +107,28 @@ pub async fn plan_for(app: &App, row: &ReminderRow, p: &Parsed, now: Timestamp) 
     })
 }
 
+/// How often the reminder task of a bot split across processes looks again without being
+/// woken: reminder times are whole minutes, so a change made through another process is
+/// late by a minute at most.
+pub const SPLIT_RELOOK: Duration = Duration::from_secs(60);
+
+/// The latest the reminder task looks again after `now`, before any reminder's own time.
+pub fn first_look(now: Timestamp, shards: Shards) -> Timestamp {
+    let relook = now
+        .checked_add(SignedDuration::from_secs(SPLIT_RELOOK.as_secs() as i64))
+        .unwrap_or(now);
+    if shards.is_whole() {
+        horizon(now)
+    } else {
+        horizon(now).min(relook)
+    }
+}
+
 async fn run(app: Arc<App>, wake: Arc<Notify>, attempts: Attempts, bot_id: u64) {
     info!("practice reminders started");
     loop {
         let now = app.clock.now();
-        let mut next = horizon(now);
+        let mut next = first_look(now, app.shards());
         let rows = match app.store.reminders().await {
             Ok(r) => r,
             Err(e) => {
@@ -344,6 +367,18 @@ mod tests {
         assert_ne!(n, reminder_nonce(u + 1, d));
         // Never the daily post's nonce for the same id and date.
         assert_ne!(n, super::super::daily::post_nonce(u, d));
+    }
+
+    #[test]
+    fn a_split_bot_looks_again_within_a_minute_a_whole_one_within_the_hour() {
+        let now: Timestamp = "2026-03-10T08:00:00Z".parse().unwrap();
+        let whole = Shards::all(2);
+        assert_eq!(first_look(now, whole), horizon(now));
+        let split = Shards::new(2, 0, 0).unwrap();
+        assert_eq!(
+            first_look(now, split),
+            "2026-03-10T08:01:00Z".parse::<Timestamp>().unwrap()
+        );
     }
 
     #[test]

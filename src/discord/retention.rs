@@ -1,5 +1,6 @@
 //! The hourly purge of what the store keeps only for a while (see `store::Retention` and the
-//! README's "What is stored, and for how long").
+//! README's "What is stored, and for how long"). With the bot split across processes, only
+//! the one that runs shard 0 purges: the rows are shared, and one purge an hour is enough.
 
 use std::sync::Arc;
 use std::time::Duration;

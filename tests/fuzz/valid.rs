@@ -416,6 +416,27 @@ pub fn config(rng: &mut StdRng) -> ConfigCase {
         discord.push(("guild_id", toml_int(rng, g)));
         c.discord.guild_id = Some(g);
     }
+    if some(rng) {
+        if rng.random_bool(0.3) {
+            discord.push(("shards", toml_string(rng, "auto", false)));
+        } else {
+            let total = rng.random_range(1..=64u32);
+            let first = rng.random_range(0..total);
+            let last = rng.random_range(first..total);
+            let range = if first == last && rng.random_bool(0.5) {
+                first.to_string()
+            } else {
+                format!("{first}-{last}")
+            };
+            let table = format!(
+                "{{ total = {}, range = {} }}",
+                toml_int(rng, u64::from(total)),
+                toml_string(rng, &range, false)
+            );
+            discord.push(("shards", table));
+            c.discord.shards = prepbot::config::ShardsConfig::Range { total, first, last };
+        }
+    }
     sections.push(("discord", with_keys(rng, discord)));
 
     let mut bank = Vec::new();

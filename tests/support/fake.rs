@@ -55,6 +55,9 @@ pub struct Recorded {
     /// Files uploaded with the request (`multipart/form-data`, as Discord takes attachments);
     /// `body` is then the `payload_json` part.
     pub files: Vec<Upload>,
+    /// The label of the base URL the request came through (see [`FakeDiscord::api_base_via`]):
+    /// which of several bot processes sent it. `None` for [`FakeDiscord::api_base`].
+    pub via: Option<String>,
 }
 
 /// One file of a multipart request.
@@ -114,6 +117,14 @@ struct Fault {
     remaining: usize,
 }
 
+/// Discord's global rate limit: at most `per_second` requests in each second (fixed windows
+/// from the first request), interaction endpoints exempt.
+struct GlobalLimit {
+    per_second: u32,
+    window_start: Instant,
+    used: u32,
+}
+
 /// A request that takes effect at once but is answered only after `delay`.
 struct Hold {
     method: String,
@@ -141,20 +152,88 @@ enum Outgoing {
     Drop,
 }
 
-#[derive(Default)]
-struct Gateway {
-    /// The connection dispatches go to (id, sender to its task).
-    conn: Option<(u64, mpsc::UnboundedSender<Outgoing>)>,
-    next_conn: u64,
-    /// A session is established on `conn` (READY or RESUMED was sent).
-    live: bool,
-    session_id: Option<String>,
+/// An open gateway connection: the sender to its task, and the label of the URL it came in
+/// through (see [`FakeDiscord::api_base_via`]).
+struct Conn {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    via: Option<String>,
+}
+
+/// A gateway session: one shard the bot identified for.
+struct Session {
+    shard: u32,
+    total: u32,
+    session_id: String,
     seq: u64,
+    /// The connection it is attached to (`None` after a drop, until a RESUME).
+    conn: Option<u64>,
+    /// READY or RESUMED was sent on `conn`.
+    live: bool,
+}
+
+/// Where a dispatch went: the shard session and connection that carried it.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub event: String,
+    /// The guild of the event (`None`: a DM, sent on shard 0).
+    pub guild_id: Option<u64>,
+    pub shard: u32,
+    pub total: u32,
+    /// The label of the connection's URL (which bot process got it).
+    pub via: Option<String>,
+    /// The `id` of the dispatch's data (an interaction's id).
+    pub id: Option<u64>,
+}
+
+struct Gateway {
+    conns: HashMap<u64, Conn>,
+    next_conn: u64,
+    /// By shard id: the last IDENTIFY for a shard replaces its session.
+    sessions: BTreeMap<u32, Session>,
     intents: u64,
     identifies: Vec<Value>,
     resumes: usize,
-    /// Dispatches made while no session was live; sent after the next READY/RESUMED.
+    /// Dispatches made while the session of their shard was not live; sent after that
+    /// shard's next READY/RESUMED.
     backlog: Vec<(String, Value)>,
+    deliveries: Vec<Delivery>,
+    /// What `GET /gateway/bot` recommends.
+    recommended_shards: u32,
+    /// `session_start_limit.max_concurrency` of `GET /gateway/bot`.
+    max_concurrency: u32,
+}
+
+impl Default for Gateway {
+    fn default() -> Self {
+        Gateway {
+            conns: HashMap::new(),
+            next_conn: 0,
+            sessions: BTreeMap::new(),
+            intents: 0,
+            identifies: Vec::new(),
+            resumes: 0,
+            backlog: Vec::new(),
+            deliveries: Vec::new(),
+            recommended_shards: 1,
+            max_concurrency: 1,
+        }
+    }
+}
+
+/// The shard that carries a guild's events: `(guild_id >> 22) % total`, as on Discord; DMs
+/// (no guild) go to shard 0.
+pub fn shard_of(guild_id: Option<u64>, total: u32) -> u32 {
+    guild_id.map_or(0, |g| ((g >> 22) % u64::from(total.max(1))) as u32)
+}
+
+/// The guild of a dispatch's data (`guild_id`, or a GUILD_CREATE's own `id`).
+fn guild_of(event: &str, data: &Value) -> Option<u64> {
+    let g = if event == "GUILD_CREATE" || event == "GUILD_DELETE" {
+        &data["id"]
+    } else {
+        &data["guild_id"]
+    };
+    g.as_str().and_then(|g| g.parse().ok())
 }
 
 #[derive(Default)]
@@ -181,6 +260,10 @@ struct State {
     interactions: HashMap<String, Interaction>,
     global_commands: Vec<Value>,
     guild_commands: BTreeMap<u64, Vec<Value>>,
+    /// The guilds the bot is in, with their names (the test guild, and `join_guild`'s).
+    guilds: BTreeMap<u64, String>,
+    /// Discord's global rate limit, when on (`limit_global`).
+    global_limit: Option<GlobalLimit>,
     gateway: Gateway,
 }
 
@@ -223,6 +306,7 @@ impl FakeDiscord {
         for u in [ADMIN, MEMBER, OWNER, BOT] {
             state.users.insert(u.id, u);
         }
+        state.guilds.insert(p::GUILD_ID, "Interview Prep".into());
         state.channels.insert(
             p::CATEGORY_ID,
             p::category_channel(p::CATEGORY_ID, "Text Channels"),
@@ -254,6 +338,7 @@ impl FakeDiscord {
         tokio::task::spawn_blocking(schema::spec).await.unwrap();
         let app = Router::new()
             .route("/gateway", get(gateway_ws))
+            .route("/via/{label}/gateway", get(gateway_ws_via))
             .fallback(rest)
             .with_state(fake.clone());
         tokio::spawn(async move {
@@ -272,6 +357,22 @@ impl FakeDiscord {
     /// What `GET /gateway` answers and READY's `resume_gateway_url`.
     pub fn gateway_url(&self) -> String {
         format!("ws://127.0.0.1:{}/gateway", self.inner.port)
+    }
+
+    /// Like [`api_base`](Self::api_base), with a label: requests through it are recorded with
+    /// `via: Some(label)`, and `GET /gateway` through it answers a gateway URL with the same
+    /// label, so every request and gateway session of a bot process configured with it says
+    /// which process it was. (serenity's proxy mode replaces `https://discord.com` by the
+    /// base, so a path prefix passes through.)
+    pub fn api_base_via(&self, label: &str) -> String {
+        format!("http://127.0.0.1:{}/via/{label}", self.inner.port)
+    }
+
+    fn gateway_url_via(&self, via: Option<&str>) -> String {
+        match via {
+            Some(label) => format!("ws://127.0.0.1:{}/via/{label}/gateway", self.inner.port),
+            None => self.gateway_url(),
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -315,9 +416,82 @@ impl FakeDiscord {
     /// or resumed. After a gateway fault, call it again to wait for the reconnect.
     pub async fn wait_ready(&self, timeout: Duration) {
         self.wait_until(timeout, "a live gateway session", |s| {
-            s.gateway.live.then_some(())
+            s.gateway.sessions.values().any(|x| x.live).then_some(())
         })
         .await
+    }
+
+    /// Waits until every shard of `shards` has a live session for `total` shards.
+    pub async fn wait_shards_live(&self, shards: &[u32], total: u32, timeout: Duration) {
+        let what = format!("live sessions of shards {shards:?} of {total}");
+        self.wait_until(timeout, &what, |s| {
+            shards
+                .iter()
+                .all(|id| {
+                    s.gateway
+                        .sessions
+                        .get(id)
+                        .is_some_and(|x| x.live && x.total == total)
+                })
+                .then_some(())
+        })
+        .await
+    }
+
+    /// Waits until none of `shards` has a live session (its process died or disconnected).
+    pub async fn wait_until_shards_down(&self, shards: &[u32]) {
+        let what = format!("shards {shards:?} to go down");
+        self.wait_until(Duration::from_secs(10), &what, |s| {
+            shards
+                .iter()
+                .all(|id| !s.gateway.sessions.get(id).is_some_and(|x| x.live))
+                .then_some(())
+        })
+        .await
+    }
+
+    /// The live sessions: `(shard, total, via)` of each.
+    pub fn live_shards(&self) -> Vec<(u32, u32, Option<String>)> {
+        let st = self.state();
+        st.gateway
+            .sessions
+            .values()
+            .filter(|x| x.live)
+            .map(|x| (x.shard, x.total, st.conn_via(x.conn)))
+            .collect()
+    }
+
+    /// Every dispatch sent so far, with the session that carried it.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.state().gateway.deliveries.clone()
+    }
+
+    /// What `GET /gateway/bot` answers: `shards` recommended, and `max_concurrency` shards
+    /// that may identify together (default 1 and 1).
+    pub fn set_bot_gateway(&self, shards: u32, max_concurrency: u32) {
+        let mut st = self.state();
+        st.gateway.recommended_shards = shards;
+        st.gateway.max_concurrency = max_concurrency;
+    }
+
+    /// Makes the bot a member of another guild, with one text channel (returned). Its
+    /// GUILD_CREATE goes out on its shard: now if that shard's session is live, else with the
+    /// shard's next READY. Interactions and reactions in its channels carry its id.
+    pub fn join_guild(&self, guild_id: u64, name: &str) -> u64 {
+        let channel_id = p::snowflake();
+        let mut channel = p::foreign_text_channel(channel_id, guild_id);
+        channel["name"] = json!("general");
+        let live = {
+            let mut st = self.state();
+            st.guilds.insert(guild_id, name.to_string());
+            st.channels.insert(channel_id, channel);
+            st.live_session_for(Some(guild_id)).is_some()
+        };
+        if live {
+            let create = self.state().guild_create_of(guild_id);
+            self.dispatch("GUILD_CREATE", create);
+        }
+        channel_id
     }
 
     /// The first recorded request (from the start of the test) matching `pred`.
@@ -358,7 +532,8 @@ impl FakeDiscord {
 
     /// The READY data IDENTIFY is answered with (session id aside).
     pub fn ready_payload(&self) -> Value {
-        p::ready("fake-session", &self.gateway_url(), &json!([0, 1]))
+        let guilds: Vec<u64> = self.state().guilds.keys().copied().collect();
+        p::ready("fake-session", &self.gateway_url(), &json!([0, 1]), &guilds)
     }
 
     /// The GUILD_CREATE data sent after READY (current channels and members).
@@ -370,9 +545,11 @@ impl FakeDiscord {
         self.state().gateway.resumes
     }
 
-    /// Sends a dispatch (op 0) with the next sequence number. Without a live session it is held
-    /// back and sent after the next READY/RESUMED. Events the bot's intents do not cover are
-    /// dropped (with a note on stderr), as Discord would never send them.
+    /// Sends a dispatch (op 0) with the next sequence number, on the session of the shard of
+    /// its guild (`(guild_id >> 22) % total`; shard 0 for a DM), as Discord does. Without a
+    /// live session for that shard it is held back and sent after the shard's next
+    /// READY/RESUMED. Events the bot's intents do not cover are dropped (with a note on
+    /// stderr), as Discord would never send them.
     /// INTERACTION_CREATE payloads are remembered so their callbacks and webhooks can be answered.
     pub fn dispatch(&self, event: &str, data: Value) {
         let mut st = self.state();
@@ -385,11 +562,13 @@ impl FakeDiscord {
                 return;
             }
         }
-        if st.gateway.live {
-            let frame = st.next_dispatch(event, data);
-            st.send(Outgoing::Frame(frame));
-        } else {
-            st.gateway.backlog.push((event.to_string(), data));
+        let guild = guild_of(event, &data);
+        match st.live_session_for(guild) {
+            Some(shard) => {
+                let frame = st.next_dispatch(shard, event, data);
+                st.send(shard, Outgoing::Frame(frame));
+            }
+            None => st.gateway.backlog.push((event.to_string(), data)),
         }
     }
 
@@ -397,9 +576,11 @@ impl FakeDiscord {
     /// serenity resumes.
     pub fn drop_gateway(&self) {
         let mut st = self.state();
-        st.gateway.live = false;
-        st.send(Outgoing::Drop);
-        st.gateway.conn = None;
+        let shards: Vec<u32> = st.gateway.sessions.keys().copied().collect();
+        for shard in shards {
+            st.send(shard, Outgoing::Drop);
+            st.detach(shard);
+        }
     }
 
     /// Fault: a gateway outage. From now on IDENTIFY and RESUME get no answer (the socket
@@ -456,23 +637,32 @@ impl FakeDiscord {
     /// `checked_shutdown` waiting for a close frame from an already-ended stream.
     fn detach_with(&self, frame: Value, keep_session: bool) {
         let mut st = self.state();
-        st.gateway.live = false;
-        if !keep_session {
-            st.gateway.session_id = None;
+        let shards: Vec<u32> = st.gateway.sessions.keys().copied().collect();
+        for shard in shards {
+            st.send(shard, Outgoing::Frame(frame.clone()));
+            st.detach(shard);
+            if !keep_session {
+                st.gateway.sessions.remove(&shard);
+            }
         }
-        st.send(Outgoing::Frame(frame));
-        st.gateway.conn = None;
     }
 
-    async fn run_gateway(self, mut socket: WebSocket) {
+    async fn run_gateway(self, mut socket: WebSocket, via: Option<String>) {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let conn_id = {
             let mut st = self.state();
             st.gateway.next_conn += 1;
-            st.gateway.conn = Some((st.gateway.next_conn, tx));
-            st.gateway.live = false;
-            st.gateway.next_conn
+            let id = st.gateway.next_conn;
+            st.gateway.conns.insert(
+                id,
+                Conn {
+                    tx,
+                    via: via.clone(),
+                },
+            );
+            id
         };
+        let ws_url = self.gateway_url_via(via.as_deref());
         if send_frame(&mut socket, &p::hello()).await.is_err() {
             return;
         }
@@ -491,7 +681,7 @@ impl FakeDiscord {
                     if matches!(frame["op"].as_u64(), Some(2 | 6)) {
                         self.wait_released().await;
                     }
-                    let (replies, close) = self.state().on_gateway_frame(&frame, &self.gateway_url());
+                    let (replies, close) = self.state().on_gateway_frame(conn_id, &frame, &ws_url);
                     for reply in &replies {
                         if send_frame(&mut socket, reply).await.is_err() {
                             break;
@@ -517,14 +707,12 @@ impl FakeDiscord {
             }
         }
         let mut st = self.state();
-        if st
-            .gateway
-            .conn
-            .as_ref()
-            .is_some_and(|(id, _)| *id == conn_id)
-        {
-            st.gateway.conn = None;
-            st.gateway.live = false;
+        st.gateway.conns.remove(&conn_id);
+        for session in st.gateway.sessions.values_mut() {
+            if session.conn == Some(conn_id) {
+                session.conn = None;
+                session.live = false;
+            }
         }
         drop(st);
         self.inner.changed.notify_waiters();
@@ -597,6 +785,18 @@ impl FakeDiscord {
         self.state().holds.clear();
     }
 
+    /// Turns on Discord's global rate limit: at most `per_second` REST requests a second
+    /// (Discord's is 50), interaction callbacks and webhooks exempt as on Discord; the rest get
+    /// 429 with `"global": true`, `retry_after` (seconds to the next window) and the
+    /// `X-RateLimit-Global` header, and take no effect.
+    pub fn limit_global(&self, per_second: u32) {
+        self.state().global_limit = Some(GlobalLimit {
+            per_second,
+            window_start: Instant::now(),
+            used: 0,
+        });
+    }
+
     /// Ends the nonce window for every nonce used so far, as if Discord's few minutes had
     /// passed: a repeated nonce then creates a new message.
     pub fn expire_nonces(&self) {
@@ -649,6 +849,11 @@ impl FakeDiscord {
     pub fn dm_messages(&self, user: &TestUser) -> Vec<Value> {
         let channel = self.state().dm_by_user.get(&user.id).copied();
         channel.map(|c| self.messages(c)).unwrap_or_default()
+    }
+
+    /// Every live message, of every channel, oldest first.
+    pub fn all_messages(&self) -> Vec<Value> {
+        self.state().messages.values().cloned().collect()
     }
 
     pub fn message(&self, message_id: u64) -> Option<Value> {
@@ -741,15 +946,22 @@ impl FakeDiscord {
     ) -> Value {
         let mut st = self.state();
         st.users.insert(user.id, user.clone());
-        let command = st.find_command(name);
+        let guild = st.channel_or_panic(channel_id)["guild_id"]
+            .as_str()
+            .and_then(|g| g.parse().ok());
+        let command = st.find_command(name, guild);
         let (options, resolved) =
             st.command_options(command.as_ref(), subcommand_path, &options, focused);
         let mut data = json!({
             "id": command.as_ref().map_or_else(|| p::id(p::snowflake()), |c| c["id"].clone()),
             "name": name, "type": 1, "options": options,
         });
-        if command.as_ref().is_some_and(|c| !c["guild_id"].is_null()) {
-            data["guild_id"] = p::id(p::GUILD_ID);
+        if let Some(g) = command
+            .as_ref()
+            .map(|c| &c["guild_id"])
+            .filter(|g| !g.is_null())
+        {
+            data["guild_id"] = g.clone();
         }
         if resolved.as_object().is_some_and(|r| !r.is_empty()) {
             data["resolved"] = resolved;
@@ -788,16 +1000,19 @@ impl FakeDiscord {
     ) -> Value {
         let mut st = self.state();
         st.users.insert(user.id, user.clone());
-        let in_guild = !st.channel_or_panic(channel_id)["guild_id"].is_null();
+        let guild = st.channel_or_panic(channel_id)["guild_id"]
+            .as_str()
+            .and_then(|g| g.parse().ok());
         let author = st
             .messages
             .get(&message_id)
             .and_then(|m| m["author"]["id"].as_str()?.parse().ok());
-        p::reaction_add(channel_id, message_id, user, emoji_name, author, in_guild)
+        p::reaction_add(channel_id, message_id, user, emoji_name, author, guild)
     }
 
     // ---- REST ------------------------------------------------------------------------------------------
 
+    #[allow(clippy::too_many_arguments)]
     fn handle_rest(
         &self,
         method: &str,
@@ -806,19 +1021,32 @@ impl FakeDiscord {
         headers: &HeaderMap,
         (body, files): (Value, Vec<Upload>),
         at: Instant,
+        via: Option<String>,
     ) -> (Reply, Option<Duration>) {
         let mut st = self.state();
-        st.check_body(method, path, &body);
+        // Refused by the global limit before anything else is looked at, as on Discord.
+        let limited = st.take_global(path, at);
+        if limited.is_none() {
+            st.check_body(method, path, &body);
+        }
         let authorized = headers.get("authorization").and_then(|h| h.to_str().ok())
             == Some(format!("Bot {}", p::TOKEN).as_str());
         // GET /gateway needs no token (as on Discord). It must never fail: serenity would then
         // fall back to the real wss://gateway.discord.gg.
         let reply = if !authorized && path != "/gateway" {
             err(401, 0, "401: Unauthorized")
+        } else if let Some(limited) = limited {
+            limited
         } else if let Some(fault) = st.take_fault(method, path) {
             fault
         } else {
-            st.route(method, path, query, &body, &self.gateway_url())
+            st.route(
+                method,
+                path,
+                query,
+                &body,
+                &self.gateway_url_via(via.as_deref()),
+            )
         };
         let held = st.take_hold(method, path);
         st.requests.push(Recorded {
@@ -830,6 +1058,7 @@ impl FakeDiscord {
             at,
             held,
             files,
+            via,
         });
         drop(st);
         self.inner.changed.notify_waiters();
@@ -941,7 +1170,15 @@ async fn send_frame(socket: &mut WebSocket, frame: &Value) -> Result<(), axum::E
 }
 
 async fn gateway_ws(Shared(fake): Shared<FakeDiscord>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| fake.run_gateway(socket))
+    ws.on_upgrade(move |socket| fake.run_gateway(socket, None))
+}
+
+async fn gateway_ws_via(
+    Shared(fake): Shared<FakeDiscord>,
+    axum::extract::Path(label): axum::extract::Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.on_upgrade(move |socket| fake.run_gateway(socket, Some(label)))
 }
 
 async fn rest(
@@ -953,6 +1190,11 @@ async fn rest(
 ) -> Response {
     let at = Instant::now();
     let path = percent_decode(uri.path());
+    // `/via/<label>/api/v10/…`: a labelled base URL (`api_base_via`).
+    let (via, path) = match path.strip_prefix("/via/").and_then(|r| r.split_once('/')) {
+        Some((label, rest)) => (Some(label.to_string()), format!("/{rest}")),
+        None => (None, path),
+    };
     let query = uri.query().unwrap_or("").to_string();
     let (body, files) = match multipart(&headers, &body) {
         Some(parsed) => parsed,
@@ -972,6 +1214,7 @@ async fn rest(
                 &headers,
                 (body, files),
                 at,
+                via,
             );
             let delay = fake.state().take_delay(method.as_str(), rest_path);
             if let Some(d) = delay {
@@ -991,6 +1234,7 @@ async fn rest(
                 at,
                 held: None,
                 files,
+                via,
             });
             drop(st);
             fake.inner.changed.notify_waiters();
@@ -1042,19 +1286,73 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl State {
-    fn send(&self, out: Outgoing) {
-        if let Some((_, tx)) = &self.gateway.conn {
-            let _ = tx.send(out);
+    /// Sends on the connection of `shard`'s session, if it is attached to one.
+    fn send(&self, shard: u32, out: Outgoing) {
+        let conn = self.gateway.sessions.get(&shard).and_then(|x| x.conn);
+        if let Some(c) = conn.and_then(|c| self.gateway.conns.get(&c)) {
+            let _ = c.tx.send(out);
         }
     }
 
-    fn next_dispatch(&mut self, event: &str, data: Value) -> Value {
-        self.gateway.seq += 1;
-        p::frame(0, Some(event), Some(self.gateway.seq), data)
+    /// Stops routing to `shard`'s connection (its task keeps answering until the client
+    /// closes); the session stays, for a RESUME. Dropping the connection's sender ends the
+    /// routing in its task.
+    fn detach(&mut self, shard: u32) {
+        let Some(session) = self.gateway.sessions.get_mut(&shard) else {
+            return;
+        };
+        session.live = false;
+        if let Some(c) = session.conn.take() {
+            self.gateway.conns.remove(&c);
+        }
     }
 
-    /// Handles one client frame; returns frames to send back and maybe a close code.
-    fn on_gateway_frame(&mut self, frame: &Value, ws_url: &str) -> (Vec<Value>, Option<u16>) {
+    fn conn_via(&self, conn: Option<u64>) -> Option<String> {
+        conn.and_then(|c| self.gateway.conns.get(&c))
+            .and_then(|c| c.via.clone())
+    }
+
+    /// The live session whose shard carries `guild`'s events, by that session's total.
+    fn live_session_for(&self, guild: Option<u64>) -> Option<u32> {
+        self.gateway
+            .sessions
+            .values()
+            .find(|x| x.live && shard_of(guild, x.total) == x.shard)
+            .map(|x| x.shard)
+    }
+
+    /// The next dispatch frame on `shard`'s session, recorded as delivered there.
+    fn next_dispatch(&mut self, shard: u32, event: &str, data: Value) -> Value {
+        let via = {
+            let conn = self.gateway.sessions.get(&shard).and_then(|x| x.conn);
+            self.conn_via(conn)
+        };
+        let session = self
+            .gateway
+            .sessions
+            .get_mut(&shard)
+            .expect("a dispatch on a session");
+        session.seq += 1;
+        let (seq, total) = (session.seq, session.total);
+        self.gateway.deliveries.push(Delivery {
+            event: event.to_string(),
+            guild_id: guild_of(event, &data),
+            shard,
+            total,
+            via,
+            id: data["id"].as_str().and_then(|i| i.parse().ok()),
+        });
+        p::frame(0, Some(event), Some(seq), data)
+    }
+
+    /// Handles one client frame on connection `conn`; returns frames to send back and maybe a
+    /// close code.
+    fn on_gateway_frame(
+        &mut self,
+        conn: u64,
+        frame: &Value,
+        ws_url: &str,
+    ) -> (Vec<Value>, Option<u16>) {
         let d = &frame["d"];
         let token_ok = d["token"].as_str().map(|t| t.trim_start_matches("Bot ")) == Some(p::TOKEN);
         match frame["op"].as_u64() {
@@ -1067,58 +1365,103 @@ impl State {
                 if self.disallow_intents {
                     return (Vec::new(), Some(4014)); // Disallowed intent(s)
                 }
+                let shard = d.get("shard").cloned().unwrap_or(json!([0, 1]));
+                let (id, total) = match (shard[0].as_u64(), shard[1].as_u64()) {
+                    (Some(id), Some(total)) if id < total && total <= 1 << 16 => {
+                        (id as u32, total as u32)
+                    }
+                    _ => return (Vec::new(), Some(4010)), // Invalid shard
+                };
                 self.gateway.intents = d["intents"].as_u64().unwrap_or(0);
                 let session_id = format!("fake-session-{}", p::snowflake());
-                self.gateway.session_id = Some(session_id.clone());
-                self.gateway.seq = 0;
-                self.gateway.live = true;
-                let shard = d.get("shard").cloned().unwrap_or(json!([0, 1]));
-                let ready = p::ready(&session_id, ws_url, &shard);
-                let guild = self.guild_create();
-                let mut out = vec![
-                    self.next_dispatch("READY", ready),
-                    self.next_dispatch("GUILD_CREATE", guild),
-                ];
-                out.extend(self.flush_backlog());
+                // A session of this shard on another connection is replaced.
+                self.detach(id);
+                self.gateway.sessions.insert(
+                    id,
+                    Session {
+                        shard: id,
+                        total,
+                        session_id: session_id.clone(),
+                        seq: 0,
+                        conn: Some(conn),
+                        live: true,
+                    },
+                );
+                // The guilds of this shard only: READY lists them, a GUILD_CREATE each follows.
+                let guilds: Vec<u64> = self
+                    .guilds
+                    .keys()
+                    .copied()
+                    .filter(|g| shard_of(Some(*g), total) == id)
+                    .collect();
+                let ready = p::ready(&session_id, ws_url, &shard, &guilds);
+                let mut out = vec![self.next_dispatch(id, "READY", ready)];
+                for g in guilds {
+                    let create = self.guild_create_of(g);
+                    out.push(self.next_dispatch(id, "GUILD_CREATE", create));
+                }
+                out.extend(self.flush_backlog(id));
                 (out, None)
             }
             Some(6) => {
-                let same_session = d["session_id"].as_str().is_some()
-                    && d["session_id"].as_str() == self.gateway.session_id.as_deref();
-                if !token_ok || !same_session {
-                    self.gateway.session_id = None;
+                let session = self
+                    .gateway
+                    .sessions
+                    .values()
+                    .find(|x| d["session_id"].as_str() == Some(x.session_id.as_str()))
+                    .map(|x| x.shard);
+                let Some(id) = session.filter(|_| token_ok) else {
+                    if let Some(id) = session {
+                        self.gateway.sessions.remove(&id);
+                    }
                     return (vec![p::frame(9, None, None, json!(false))], None);
-                }
+                };
+                self.detach(id);
                 self.gateway.resumes += 1;
-                self.gateway.live = true;
+                if let Some(x) = self.gateway.sessions.get_mut(&id) {
+                    x.conn = Some(conn);
+                    x.live = true;
+                }
                 // Discord would replay what the client missed; the fake only sends its backlog.
-                let mut out = vec![self.next_dispatch("RESUMED", json!({"_trace": ["fake"]}))];
-                out.extend(self.flush_backlog());
+                let resumed = json!({"_trace": ["fake"]});
+                let mut out = vec![self.next_dispatch(id, "RESUMED", resumed)];
+                out.extend(self.flush_backlog(id));
                 (out, None)
             }
             _ => (Vec::new(), None),
         }
     }
 
-    fn flush_backlog(&mut self) -> Vec<Value> {
-        std::mem::take(&mut self.gateway.backlog)
+    /// The held-back dispatches whose guild is on `shard`'s session, to send now.
+    fn flush_backlog(&mut self, shard: u32) -> Vec<Value> {
+        let total = self.gateway.sessions.get(&shard).map_or(1, |x| x.total);
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.gateway.backlog)
             .into_iter()
-            .map(|(event, data)| self.next_dispatch(&event, data))
+            .partition(|(event, data)| shard_of(guild_of(event, data), total) == shard);
+        self.gateway.backlog = later;
+        now.into_iter()
+            .map(|(event, data)| self.next_dispatch(shard, &event, data))
             .collect()
     }
 
     fn guild_create(&self) -> Value {
+        self.guild_create_of(p::GUILD_ID)
+    }
+
+    /// GUILD_CREATE of a guild the bot is in: its channels, every known user as a member.
+    fn guild_create_of(&self, guild_id: u64) -> Value {
         let channels = self
             .channels
             .values()
             .filter(|c| {
-                c["guild_id"] == p::id(p::GUILD_ID)
+                c["guild_id"] == p::id(guild_id)
                     && (c["type"] == 0 || c["type"] == 4 || c["type"] == 2)
             })
             .cloned()
             .collect();
         let members = self.users.values().map(p::member).collect();
-        p::guild_create(channels, members)
+        let name = self.guilds.get(&guild_id).map_or("a guild", String::as_str);
+        p::guild_create_of(guild_id, name, channels, members)
     }
 
     fn channel_or_panic(&self, channel_id: u64) -> Value {
@@ -1168,8 +1511,11 @@ impl State {
         );
     }
 
-    fn find_command(&self, name: &str) -> Option<Value> {
-        let guild = self.guild_commands.get(&p::GUILD_ID).into_iter().flatten();
+    /// A command as Discord resolves it in `guild` (the test guild's when none): the guild's
+    /// own first, then the global ones.
+    fn find_command(&self, name: &str, guild: Option<u64>) -> Option<Value> {
+        let guild = guild.unwrap_or(p::GUILD_ID);
+        let guild = self.guild_commands.get(&guild).into_iter().flatten();
         guild
             .chain(&self.global_commands)
             .find(|c| c["name"] == name)
@@ -1337,6 +1683,37 @@ impl State {
         Some(d.delay)
     }
 
+    /// The 429 of the global limit for a request at `at`, or `None` when it may pass (and is
+    /// counted).
+    fn take_global(&mut self, path: &str, at: Instant) -> Option<Reply> {
+        let exempt = path == "/gateway"
+            || path.starts_with("/interactions/")
+            || path.starts_with("/webhooks/");
+        let limit = self.global_limit.as_mut().filter(|_| !exempt)?;
+        if at.saturating_duration_since(limit.window_start) >= Duration::from_secs(1) {
+            limit.window_start = at;
+            limit.used = 0;
+        }
+        if limit.used < limit.per_second {
+            limit.used += 1;
+            return None;
+        }
+        let wait = (Duration::from_secs(1)
+            .saturating_sub(at.saturating_duration_since(limit.window_start)))
+        .as_secs_f64();
+        Some(Reply {
+            status: 429,
+            body: Some(json!({
+                "message": "You are being rate limited.", "retry_after": wait, "global": true,
+            })),
+            headers: vec![
+                ("retry-after", format!("{}", wait.ceil() as u64)),
+                ("x-ratelimit-global", "true".into()),
+                ("x-ratelimit-scope", "global".into()),
+            ],
+        })
+    }
+
     fn take_fault(&mut self, method: &str, path: &str) -> Option<Reply> {
         if path == "/gateway" {
             return None;
@@ -1389,7 +1766,11 @@ impl State {
         let num = |s: &str| s.parse::<u64>().ok();
         match (method, segs.as_slice()) {
             ("GET", ["gateway"]) => ok(json!({"url": ws_url})),
-            ("GET", ["gateway", "bot"]) => ok(p::bot_gateway(ws_url)),
+            ("GET", ["gateway", "bot"]) => ok(p::bot_gateway(
+                ws_url,
+                self.gateway.recommended_shards,
+                self.gateway.max_concurrency,
+            )),
             ("GET", ["oauth2", "applications", "@me"]) => ok(p::application_info()),
             ("GET", ["users", "@me"]) => ok(p::user(&BOT)),
             ("PUT", ["applications", _, "commands"]) => {
@@ -1448,29 +1829,31 @@ impl State {
                 Some(channel) => ok(channel.clone()),
                 None => err(404, 10003, "Unknown Channel"),
             },
-            ("GET", ["guilds", g, "roles"]) if num(g) == Some(p::GUILD_ID) => {
-                ok(json!(p::guild_roles()))
+            ("GET", ["guilds", g, "roles"]) if self.in_guild(num(g)) => {
+                ok(json!(p::guild_roles_of(num(g).unwrap_or_default())))
             }
-            ("GET", ["guilds", g, "members", u]) if num(g) == Some(p::GUILD_ID) => {
+            ("GET", ["guilds", g, "members", u]) if self.in_guild(num(g)) => {
                 match num(u).and_then(|u| self.users.get(&u)) {
                     Some(u) => ok(p::member(u)),
                     None => err(404, 10007, "Unknown Member"),
                 }
             }
-            ("GET", ["guilds", g, "channels"]) if num(g) == Some(p::GUILD_ID) => ok(self
+            ("GET", ["guilds", g, "channels"]) if self.in_guild(num(g)) => ok(self
                 .channels
                 .values()
                 .filter(|c| {
-                    c["guild_id"] == p::id(p::GUILD_ID)
+                    c["guild_id"] == p::id(num(g).unwrap_or_default())
                         && (c["type"] == 0 || c["type"] == 4 || c["type"] == 2)
                 })
                 .cloned()
                 .collect()),
-            (_, ["guilds", g, ..]) if num(g) != Some(p::GUILD_ID) => {
-                err(404, 10004, "Unknown Guild")
-            }
+            (_, ["guilds", g, ..]) if !self.in_guild(num(g)) => err(404, 10004, "Unknown Guild"),
             _ => err(404, 0, "Unknown route"),
         }
+    }
+
+    fn in_guild(&self, guild_id: Option<u64>) -> bool {
+        guild_id.is_some_and(|g| self.guilds.contains_key(&g))
     }
 
     /// Bulk overwrite: keeps the id of a command whose name already existed, like Discord.

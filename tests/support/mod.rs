@@ -24,5 +24,5 @@ pub mod payloads;
 pub mod pg;
 pub mod schema;
 
-pub use fake::{FakeDiscord, Recorded, Violation};
+pub use fake::{Delivery, FakeDiscord, Recorded, Violation};
 pub use payloads::*;

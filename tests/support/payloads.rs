@@ -198,12 +198,19 @@ pub fn role(role_id: u64, name: &str, permissions: u64, position: u32, color: u3
 }
 
 pub fn guild_roles() -> Vec<Value> {
-    vec![
+    guild_roles_of(GUILD_ID)
+}
+
+/// The roles of a guild of the test world: the test guild's, with @everyone's id the guild's.
+pub fn guild_roles_of(guild_id: u64) -> Vec<Value> {
+    let mut roles = vec![
         role(EVERYONE_ROLE_ID, "@everyone", EVERYONE_PERMISSIONS, 0, 0),
         role(ROLE_ID, "Member", 0, 1, 3_447_003),
         role(ADMIN_ROLE_ID, "Admin", ADMIN_PERMISSIONS, 2, 15_158_332),
         role(BOT_ROLE_ID, "PrepBot", BOT_PERMISSIONS, 3, 0),
-    ]
+    ];
+    roles[0]["id"] = id(guild_id);
+    roles
 }
 
 // ---- channels -----------------------------------------------------------------------------------
@@ -312,7 +319,9 @@ pub fn hello() -> Value {
     )
 }
 
-pub fn ready(session_id: &str, resume_gateway_url: &str, shard: &Value) -> Value {
+/// READY data for a session of `shard` (`[id, total]`) in whose guilds are `guilds` (sent
+/// unavailable; their GUILD_CREATE follows).
+pub fn ready(session_id: &str, resume_gateway_url: &str, shard: &Value, guilds: &[u64]) -> Value {
     let mut bot = user(&BOT);
     bot["verified"] = json!(true);
     bot["mfa_enabled"] = json!(false);
@@ -321,7 +330,7 @@ pub fn ready(session_id: &str, resume_gateway_url: &str, shard: &Value) -> Value
         "v": 10, "user_settings": {}, "user": bot, "session_type": "normal",
         "session_id": session_id, "resume_gateway_url": resume_gateway_url,
         "relationships": [], "private_channels": [], "presences": [],
-        "guilds": [{"id": id(GUILD_ID), "unavailable": true}],
+        "guilds": guilds.iter().map(|g| json!({"id": id(*g), "unavailable": true})).collect::<Vec<_>>(),
         "guild_join_requests": [], "geo_ordered_rtc_regions": ["fake"], "auth": {},
         "application": {"id": id(APP_ID), "flags": 8_945_664},
         "_trace": ["fake"], "shard": shard,
@@ -330,12 +339,27 @@ pub fn ready(session_id: &str, resume_gateway_url: &str, shard: &Value) -> Value
 
 /// GUILD_CREATE data: about 25 top-level fields are required by serenity's `Guild`.
 pub fn guild_create(channels: Vec<Value>, members: Vec<Value>) -> Value {
+    guild_create_of(GUILD_ID, "Interview Prep", channels, members)
+}
+
+/// GUILD_CREATE data of any guild of the test world (the system channel is its first text
+/// channel; roles as in the test guild, with @everyone's id the guild's).
+pub fn guild_create_of(
+    guild_id: u64,
+    name: &str,
+    channels: Vec<Value>,
+    members: Vec<Value>,
+) -> Value {
+    let system_channel = channels
+        .iter()
+        .find(|c| c["type"] == 0)
+        .map_or(Value::Null, |c| c["id"].clone());
     // Two `json!` calls: one would exceed the macro recursion limit.
     let mut g = json!({
-        "id": id(GUILD_ID), "name": "Interview Prep", "icon": null, "icon_hash": null,
+        "id": id(guild_id), "name": name, "icon": null, "icon_hash": null,
         "description": null, "splash": null, "discovery_splash": null, "features": [],
         "banner": null, "owner_id": id(OWNER.id), "application_id": null, "region": "deprecated",
-        "afk_channel_id": null, "afk_timeout": 300, "system_channel_id": id(CHANNEL_ID),
+        "afk_channel_id": null, "afk_timeout": 300, "system_channel_id": system_channel,
         "system_channel_flags": 0, "widget_enabled": false, "widget_channel_id": null,
         "verification_level": 0, "default_message_notifications": 0, "mfa_level": 0,
         "explicit_content_filter": 0, "max_presences": null, "max_members": 500_000,
@@ -348,7 +372,7 @@ pub fn guild_create(channels: Vec<Value>, members: Vec<Value>) -> Value {
         "premium_progress_bar_enabled": false, "latest_onboarding_question_id": null,
         "nsfw": false, "nsfw_level": 0, "emojis": [], "stickers": [], "incidents_data": null,
         "inventory_settings": null, "embed_enabled": false, "embed_channel_id": null,
-        "home_header": null, "version": 1, "roles": guild_roles(),
+        "home_header": null, "version": 1, "roles": guild_roles_of(guild_id),
         "joined_at": "2024-01-01T00:00:00.000000+00:00", "large": false, "unavailable": false,
         "member_count": members.len(), "lazy": true, "voice_states": [], "members": members,
         "channels": channels, "threads": [], "presences": [], "stage_instances": [],
@@ -382,9 +406,10 @@ pub fn interaction(
     });
     if in_guild {
         v["context"] = json!(0);
-        v["authorizing_integration_owners"] = json!({"0": id(GUILD_ID)});
-        v["guild_id"] = id(GUILD_ID);
-        v["guild"] = json!({"id": id(GUILD_ID), "locale": "en-US", "features": []});
+        let guild = channel["guild_id"].clone();
+        v["authorizing_integration_owners"] = json!({"0": guild});
+        v["guild_id"] = guild.clone();
+        v["guild"] = json!({"id": guild, "locale": "en-US", "features": []});
         v["guild_locale"] = json!("en-US");
         v["member"] = interaction_member(invoker);
     } else {
@@ -402,7 +427,7 @@ pub fn reaction_add(
     reactor: &TestUser,
     emoji_name: &str,
     message_author_id: Option<u64>,
-    in_guild: bool,
+    guild_id: Option<u64>,
 ) -> Value {
     let mut v = json!({
         "user_id": id(reactor.id), "type": 0, "message_id": id(message_id),
@@ -412,8 +437,8 @@ pub fn reaction_add(
     if let Some(author) = message_author_id {
         v["message_author_id"] = id(author);
     }
-    if in_guild {
-        v["guild_id"] = id(GUILD_ID);
+    if let Some(guild_id) = guild_id {
+        v["guild_id"] = id(guild_id);
         v["member"] = member(reactor);
     }
     v
@@ -421,10 +446,13 @@ pub fn reaction_add(
 
 // ---- REST answers -----------------------------------------------------------------------------------
 
-pub fn bot_gateway(ws_url: &str) -> Value {
+/// `GET /gateway/bot`: the recommended shard count, and a session start limit whose
+/// `max_concurrency` lets that many shards identify in the same 5 s (serenity 0.12.5 ignores
+/// it and waits 5 s between its own shards anyway).
+pub fn bot_gateway(ws_url: &str, shards: u32, max_concurrency: u32) -> Value {
     json!({
-        "url": ws_url, "shards": 1,
-        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1},
+        "url": ws_url, "shards": shards,
+        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": max_concurrency},
     })
 }
 

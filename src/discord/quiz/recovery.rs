@@ -1,5 +1,6 @@
 //! Rounds a restart cut: closed in their channels with their saved standings, which count
-//! for the leaderboard. They are not resumed (their timers and open questions are gone).
+//! for the leaderboard. They are not resumed (their timers and open questions are gone). Each
+//! process closes the rounds of the guilds it serves.
 
 use std::sync::Arc;
 
@@ -19,7 +20,9 @@ pub async fn close_interrupted_rounds(app: &Arc<App>) {
             return;
         }
     };
-    for r in rounds {
+    // A round lives in the process that serves its guild; another process's rounds are its
+    // own to close when it restarts.
+    for r in rounds.into_iter().filter(|r| app.owns_guild(r.guild_id)) {
         if app.quiz.get(r.id).is_some() {
             continue; // a live round of this process (a gateway reconnect, not a restart)
         }
