@@ -683,3 +683,25 @@ async fn the_migrate_command_copies_and_refuses_a_password_in_the_url() {
     );
     assert!(stdout.contains("copied 1210 rows"), "{stdout}");
 }
+
+/// TLS: `sslmode=prefer` (the default) falls back to plain text on a server without TLS, as
+/// every other test here shows; `sslmode=require` refuses that server at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslmode_require_refuses_a_server_without_tls() {
+    let Some(url) = pg::fresh_database().await else {
+        return;
+    };
+    let storage = StorageConfig {
+        url: Some(format!("{url}?sslmode=require")),
+        ..StorageConfig::default()
+    };
+    let err = Store::open(&storage)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("cannot connect to PostgreSQL") && err.contains("TLS"),
+        "{err}"
+    );
+}

@@ -14,11 +14,10 @@ use futures::pin_mut;
 use rusqlite::types::Value;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::NoTls;
 use tracing::error;
 
 use super::error::{Context, Result as StoreResult, StoreError};
-use super::pg::{pg_config, schema, PgStore};
+use super::pg::{pg_config, schema, tls, PgStore};
 use super::SqliteStore;
 use crate::config::Secret;
 
@@ -121,7 +120,7 @@ pub async fn copy_sqlite_to_postgres(
     // Brings the target to the current schema (and refuses a newer one) like a bot start.
     drop(PgStore::connect(to, password, 1).await?);
     let (mut client, connection) = pg_config(to, password)?
-        .connect(NoTls)
+        .connect(tls()?)
         .await
         .ctx("connecting for the copy")?;
     let driver = tokio::spawn(async move {

@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use jiff::Timestamp;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
+use tokio_postgres_rustls::MakeRustlsConnect;
 use tracing::{error, info};
 
 use super::error::{Context, PgRefusal, Result, StoreError};
@@ -73,6 +74,25 @@ pub(crate) fn pg_config(url: &str, password: Option<&Secret>) -> Result<tokio_po
     Ok(config)
 }
 
+/// TLS for PostgreSQL: rustls with Mozilla's roots (webpki-roots), the certificate and host
+/// name always verified. The URL's `sslmode` decides whether it is used: `prefer` (the
+/// default, as in libpq) when the server offers it, `require` always, `disable` never.
+pub(crate) fn tls() -> Result<MakeRustlsConnect> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Decode {
+            context: "setting up TLS for PostgreSQL",
+            message: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
 impl PgStore {
     /// Connects, applies pending migrations (safe with several processes starting at once)
     /// and builds the pool. A server that cannot be reached, refuses the login, or holds a
@@ -84,7 +104,7 @@ impl PgStore {
             reason,
         };
         let (mut client, connection) = config
-            .connect(NoTls)
+            .connect(tls()?)
             .await
             .map_err(|e| refused(PgRefusal::Connect(e)))?;
         let driver = tokio::spawn(async move {
@@ -108,7 +128,7 @@ impl PgStore {
         }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls()?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
