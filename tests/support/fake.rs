@@ -341,6 +341,12 @@ impl FakeDiscord {
         self.state().requests.clone()
     }
 
+    /// Removes and returns every recorded request: benches that send thousands of
+    /// interactions keep the log short, as `wait_for` scans it from the start.
+    pub fn take_requests(&self) -> Vec<Recorded> {
+        std::mem::take(&mut self.state().requests)
+    }
+
     pub fn count(&self, pred: impl Fn(&Recorded) -> bool) -> usize {
         self.state().requests.iter().filter(|r| pred(r)).count()
     }
