@@ -235,8 +235,9 @@ async fn run() {
 
     // /ask with filters, in alternating rounds.
     let filters = [
-        json!({"category": "topic-07", "difficulty": "hard"}),
-        json!({"category": "databases", "difficulty": "medium"}),
+        // Difficulty is a choice: Discord sends its index (easy 0, medium 1, hard 2).
+        json!({"category": "topic-07", "difficulty": 2}),
+        json!({"category": "databases", "difficulty": 1}),
     ];
     let mut asks = [Series::default(), Series::default()];
     for r in 0..rounds {
