@@ -19,6 +19,8 @@ RUN mkdir -p src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > benches/ask_latency.rs \
+    && echo 'fn main() {}' > benches/big_bank.rs \
+    && echo 'fn main() {}' > benches/burst.rs \
     && echo 'fn main() {}' > benches/stats_png.rs \
     && echo 'fn main() {}' > benches/practice_queue.rs \
     && echo 'fn main() {}' > benches/daily_scale.rs \

@@ -1,96 +1,78 @@
-//! `/ask` latency, CPU and memory of the release bot against the fake Discord.
+//! `/ask` latency, CPU and memory of the release bot against the fake Discord, side by side
+//! with a bare poise bot's `/ping` in the same run.
 //!
-//! `cargo bench --bench ask_latency [-- --calls N --warmup N]` builds the release binary,
-//! starts the fake Discord (`tests/support`) in this process and the bot as a child process
-//! (its own config in a temp dir: `discord.api_base` = the fake, the shipped question bank, a
-//! fresh database). After READY and command registration it reads the bot's RSS, sends
-//! `--warmup` (50) and then `--calls` (1000) `/ask` interactions one at a time, and prints:
+//! `cargo bench --bench ask_latency [-- --calls N --rounds N --warmup N]` builds the release
+//! binary and the bare peer (`examples/bare_ping.rs`, same profile), starts a fake Discord
+//! (`tests/support`) for each in this process and both bots as child processes (prepbot with
+//! its own config in a temp dir: `discord.api_base` = its fake, the shipped question bank, a
+//! fresh database). After READY and command registration it reads both bots' RSS, warms both
+//! up (`--warmup`, 50 calls each), then runs `--rounds` (5) rounds of `--calls / --rounds`
+//! calls per bot, alternating which bot goes first, one call at a time. Absolute figures on a
+//! shared machine move 3–4× from day to day; measured in alternating rounds, the ratios do
+//! not. It prints, for prepbot and the peer and their ratio:
 //!
 //! - latency: from just before the fake sends INTERACTION_CREATE to the moment its REST handler
 //!   receives the bot's `POST /interactions/{id}/{token}/callback` (p50/p90/p99/max);
-//! - the bot's CPU per `/ask`: its utime+stime (`/proc/PID/stat`) over the measured calls,
-//!   divided by their number. Each `/ask` also costs the bot a `GET …/@original` and the 💡
-//!   reaction `PUT` after the callback; those are included, and call i+1 is only sent once the
-//!   reaction of call i has arrived, so the calls never overlap;
-//! - the bot's RSS (`VmRSS`) after READY and after the load, split into anonymous memory and
+//! - CPU per call: time on CPU of the bot's threads (`/proc/PID/task/*/schedstat`) over the
+//!   measured calls, divided by their number. Each `/ask` also costs the bot the 💡 reaction
+//!   `PUT` after the callback; that is included, and call i+1 is only sent once the reaction of
+//!   call i has arrived, so the calls never overlap;
+//! - RSS (`VmRSS`) after READY and after the load, split into anonymous memory and
 //!   file-backed pages (mostly the executable's own code).
 //!
 //! `--practice-members N` measures `/practice` instead: before the bot starts, its database is
 //! filled with N members' practice cards for every question of the full shipped bank
-//! (`questions.toml` and `questions/`; 10,000 × 255 ≈ 2.5 M rows, the issue's 2.4 M), and the
-//! calls are `/practice` from those members in turn, timed to their callback. The database's
-//! size is printed.
+//! (`questions.toml` and `questions/`; 10,000 × 255 ≈ 2.5 M rows), and the calls are
+//! `/practice` from those members in turn, timed to their callback.
 //!
-//! The fake runs in this process on one thread, so its work is not counted as the bot's.
-//! `PREPBOT_BIN=path` measures another build of the bot (e.g. `target/release/prepbot` from a
-//! plain `cargo build --release`). The targets are printed with ✓/✗ for information; a miss
-//! never fails the run. Outside `cargo bench` (e.g. `cargo test --benches`, which runs bench
-//! targets without `--bench`) it does nothing, so CI only builds it.
+//! The fakes run in this process on one thread, so their work is not counted as the bots'.
+//! `PREPBOT_BIN=path` measures another build of the bot, `BARE_BIN=path` another peer. The
+//! targets are printed with ✓/✗ for information; a miss never fails the run. Outside
+//! `cargo bench` (e.g. `cargo test --benches`) it does nothing, so CI only builds it.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::fs::File;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::*;
 use serde_json::json;
-use support::bot::{copy_bank, is_registration};
-use support::{FakeDiscord, Recorded, CHANNEL_ID, GUILD_ID, MEMBER, TOKEN};
+use support::bot::copy_bank;
+use support::{FakeDiscord, Recorded, CHANNEL_ID, MEMBER};
 
-/// How long any one step may take before the bench gives up (a hang, not a slow bot).
-const WAIT: Duration = Duration::from_secs(10);
 /// Pause after registration before the "after READY" RSS reading, for start-up work to end.
 const SETTLE: Duration = Duration::from_secs(1);
 
-const TARGET_P99_MS: f64 = 1.0;
-const TARGET_CPU_MS: f64 = 0.3;
+/// prepbot over the bare peer, for CPU per call and p99 latency (issue 11).
+const TARGET_RATIO: f64 = 1.3;
 const TARGET_RSS_MIB: f64 = 15.0;
 
 struct Args {
     calls: usize,
+    rounds: usize,
     warmup: usize,
-    /// `cargo bench` passes `--bench`; without it this is a test-mode run and does nothing.
-    bench: bool,
     /// `/practice` from this many seeded members instead of `/ask` (0: `/ask`).
     practice_members: u64,
 }
 
-fn parse_args() -> Args {
-    let mut args = Args {
-        calls: 1000,
-        warmup: 50,
-        bench: false,
-        practice_members: 0,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut number = |name: &str| -> usize {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{name} needs a number"))
-        };
-        match a.as_str() {
-            "--bench" => args.bench = true,
-            "--calls" => args.calls = number("--calls").max(1),
-            "--warmup" => args.warmup = number("--warmup"),
-            "--practice-members" => args.practice_members = number("--practice-members") as u64,
-            _ => {} // libtest-style filters and flags: not used here
-        }
-    }
-    args
-}
-
 fn main() {
-    let args = parse_args();
-    if !args.bench {
+    if !is_bench_run() {
         println!(
             "ask_latency: skipped outside `cargo bench` (run `cargo bench --bench ask_latency`)"
         );
         return;
     }
-    // One thread for the fake and the driver: the bot gets the other core to itself.
+    let args = Args {
+        calls: arg("--calls", 1000usize).max(1),
+        rounds: arg("--rounds", 5usize).max(1),
+        warmup: arg("--warmup", 50usize),
+        practice_members: arg("--practice-members", 0u64),
+    };
+    // One thread for the fakes and the driver: the bot gets the other core to itself.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -98,161 +80,33 @@ fn main() {
     runtime.block_on(run(args));
 }
 
-/// The bot as a child process; killed when dropped, also on a panic.
-struct BotProcess {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl BotProcess {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Exits the bench with the bot's log when the bot has died.
-    fn check_alive(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            eprintln!("ask_latency: the bot exited ({status}); its log:\n{log}");
-            std::process::exit(1);
-        }
-    }
-}
-
-impl Drop for BotProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The binary to measure: `PREPBOT_BIN` when set (e.g. `target/release/prepbot` from a plain
-/// `cargo build --release`), else the one cargo built for this bench. The latter is compiled
-/// with the dev-dependencies' features unified in (tokio `full` + `test-util`).
-fn bot_binary() -> std::path::PathBuf {
-    std::env::var_os("PREPBOT_BIN")
-        .map(Into::into)
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_prepbot").into())
-}
-
 // The seeded due dates are relative to the real clock, which the bot reads too.
 #[allow(clippy::disallowed_methods)]
-fn spawn_bot(fake: &FakeDiscord, dir: &Path, practice_members: u64) -> BotProcess {
+fn prepare_prepbot_dir(dir: &Path, practice_members: u64) -> &'static str {
     copy_bank(dir);
-    let paths = if practice_members > 0 {
-        let bank = prepbot::bank::Bank::load(&[dir.join("questions.toml"), dir.join("questions")])
-            .expect("the shipped bank loads");
-        let ids: Vec<String> = bank.questions().iter().map(|q| q.id.clone()).collect();
-        let started = Instant::now();
-        support::bot::fill_practice_cards(
-            &dir.join("prepbot.db"),
-            practice_members,
-            &ids,
-            jiff::Timestamp::now().as_millisecond(),
-        );
-        eprintln!(
-            "seeded {} practice cards ({practice_members} members × {} questions) in {:.1} s",
-            practice_members as usize * ids.len(),
-            ids.len(),
-            started.elapsed().as_secs_f64()
-        );
-        "[\"questions.toml\", \"questions\"]"
-    } else {
-        "[\"questions.toml\"]"
-    };
-    let config = dir.join("config.toml");
-    // Relative paths are taken relative to the config file's directory.
-    std::fs::write(
-        &config,
-        format!(
-            "[discord]\napi_base = \"{}\"\nguild_id = {GUILD_ID}\n\n\
-             [bank]\npaths = {paths}\n\n\
-             [storage]\npath = \"prepbot.db\"\n",
-            fake.api_base()
-        ),
-    )
-    .expect("write config.toml");
-    let log = dir.join("bot.log");
-    let child = Command::new(bot_binary())
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .current_dir(dir)
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(File::create(&log).expect("create bot.log"))
-        .spawn()
-        .expect("spawn the prepbot binary");
-    BotProcess { child, log }
-}
-
-// ---- /proc readings of the bot's process ------------------------------------------------------
-
-/// A `kB` line of `/proc/PID/status`, in KiB.
-fn status_kib(pid: u32, key: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-/// utime + stime of the whole process (all threads, live and ended), in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    // The command name is in parentheses and may contain spaces: fields count after the last ')'.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After ')': state is field 3 of the man page, so utime (14) and stime (15) are 11 and 12.
-    let field = |i: usize| fields[i].parse::<u64>().expect("stat field");
-    field(11) + field(12)
-}
-
-/// Time on CPU of the live threads, in ns (`/proc/PID/task/*/schedstat`): a precise
-/// cross-check of the tick-granular utime+stime. `None` when the kernel does not provide it.
-fn cpu_ns(pid: u32) -> Option<u64> {
-    let mut total = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
-        let s = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
-        total += s.split_whitespace().next()?.parse::<u64>().ok()?;
+    if practice_members == 0 {
+        return "[\"questions.toml\"]";
     }
-    (total > 0).then_some(total)
+    let bank = prepbot::bank::Bank::load(&[dir.join("questions.toml"), dir.join("questions")])
+        .expect("the shipped bank loads");
+    let ids: Vec<String> = bank.questions().iter().map(|q| q.id.clone()).collect();
+    let started = Instant::now();
+    support::bot::fill_practice_cards(
+        &dir.join("prepbot.db"),
+        practice_members,
+        &ids,
+        jiff::Timestamp::now().as_millisecond(),
+    );
+    eprintln!(
+        "seeded {} practice cards ({practice_members} members × {} questions) in {:.1} s",
+        practice_members as usize * ids.len(),
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    "[\"questions.toml\", \"questions\"]"
 }
 
-/// The host's (steal, total) CPU ticks over all CPUs, from `/proc/stat`. Time stolen by the
-/// hypervisor for other guests shows up as slower calls and, in this VM, as extra CPU time
-/// of the bot: the share is printed so a noisy run can be recognised.
-fn host_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let cpu: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .take(8) // user nice system idle iowait irq softirq steal (guest is within user)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    (cpu.get(7).copied().unwrap_or(0), cpu.iter().sum())
-}
-
-fn clock_ticks_per_second() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
-        .unwrap_or(100)
-}
-
-// ---- the load -----------------------------------------------------------------------------------
+// ---- the calls ----------------------------------------------------------------------------------
 
 /// One `/ask`: the latency to its callback, once the bot has also added its reaction.
 async fn ask_once(fake: &FakeDiscord) -> Result<Duration, String> {
@@ -280,9 +134,19 @@ async fn ask_once(fake: &FakeDiscord) -> Result<Duration, String> {
 async fn practice_once(fake: &FakeDiscord, i: u64) -> Result<Duration, String> {
     let user = support::TestUser::new(support::bot::bench_member(i), "learner");
     let cmd = fake.slash_command("practice", &[], json!({}), &user, CHANNEL_ID);
-    let payload = cmd.clone();
+    callback_latency(fake, cmd).await
+}
+
+/// One `/ping` to the bare peer.
+async fn ping_once(fake: &FakeDiscord) -> Result<Duration, String> {
+    let cmd = fake.slash_command("ping", &[], json!({}), &MEMBER, CHANNEL_ID);
+    callback_latency(fake, cmd).await
+}
+
+/// Sends `cmd` and times it to its message callback.
+async fn callback_latency(fake: &FakeDiscord, cmd: serde_json::Value) -> Result<Duration, String> {
     let sent = Instant::now();
-    fake.dispatch("INTERACTION_CREATE", payload);
+    fake.dispatch("INTERACTION_CREATE", cmd.clone());
     let cb = fake.wait_callback(&cmd, WAIT).await;
     if !matches!(cb.status, 200 | 204) || cb.body["type"] != 4 {
         return Err(format!("callback answered {}: {}", cb.status, cb.body));
@@ -290,225 +154,242 @@ async fn practice_once(fake: &FakeDiscord, i: u64) -> Result<Duration, String> {
     Ok(cb.at.saturating_duration_since(sent))
 }
 
-/// One call of the measured kind.
-async fn call_once(fake: &FakeDiscord, args: &Args, i: usize) -> Result<Duration, String> {
-    if args.practice_members > 0 {
-        practice_once(fake, i as u64 % args.practice_members).await
-    } else {
-        ask_once(fake).await
+/// A bot under test with its fake and what was measured of it.
+struct Subject {
+    bot: BotProcess,
+    fake: FakeDiscord,
+    latencies: Vec<Duration>,
+    cpu_ms: f64,
+    calls: usize,
+    errors: Vec<String>,
+    ready: Sample,
+}
+
+impl Subject {
+    async fn call(&mut self, practice_members: u64, i: usize) {
+        let result = match (self.bot.name, practice_members) {
+            ("bare", _) => ping_once(&self.fake).await,
+            (_, 0) => ask_once(&self.fake).await,
+            (_, n) => practice_once(&self.fake, i as u64 % n).await,
+        };
+        match result {
+            Ok(l) => self.latencies.push(l),
+            Err(e) => self.errors.push(e),
+        }
     }
-}
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
+    /// One measured round of `n` calls; call numbers start at `first`.
+    async fn round(&mut self, practice_members: u64, first: usize, n: usize) {
+        let before = self.bot.sample();
+        for i in first..first + n {
+            self.call(practice_members, i).await;
+        }
+        self.cpu_ms += self.bot.sample().cpu_ms_since(&before);
+        self.calls += n;
+        // The fake's log is scanned from the start by every wait: keep it short.
+        self.fake.take_requests();
+        self.bot.check_alive();
+    }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+    fn cpu_per_call(&self) -> f64 {
+        self.cpu_ms / self.calls.max(1) as f64
+    }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "✓"
-    } else {
-        "✗"
+    fn p(&self, p: f64) -> f64 {
+        ms(percentile(&self.latencies, p))
     }
 }
 
 async fn run(args: Args) {
-    let fake = FakeDiscord::start().await;
+    let bare_bin = bare_binary();
     let dir = tempfile::Builder::new()
         .prefix("ask_latency-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("temp dir");
-    let mut bot = spawn_bot(&fake, dir.path(), args.practice_members);
-    let pid = bot.pid();
+    let (prep_dir, bare_dir) = (dir.path().join("prepbot"), dir.path().join("bare"));
+    std::fs::create_dir_all(&prep_dir).expect("prepbot dir");
+    std::fs::create_dir_all(&bare_dir).expect("bare dir");
+    let paths = prepare_prepbot_dir(&prep_dir, args.practice_members);
 
-    // READY, then the command registration PUT.
-    let deadline = Instant::now() + WAIT;
-    while fake.count(is_registration) == 0 {
-        bot.check_alive();
-        assert!(
-            Instant::now() < deadline,
-            "the bot did not register its commands within {WAIT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut subjects = Vec::new();
+    for name in ["prepbot", "bare"] {
+        let fake = FakeDiscord::start().await;
+        let mut bot = if name == "prepbot" {
+            spawn_prepbot(&fake, &prep_dir, paths)
+        } else {
+            spawn_bare(&fake, &bare_bin, &bare_dir)
+        };
+        bot.wait_registered(&fake).await;
+        fake.take_requests();
+        subjects.push(Subject {
+            ready: bot.sample(),
+            bot,
+            fake,
+            latencies: Vec::new(),
+            cpu_ms: 0.0,
+            calls: 0,
+            errors: Vec::new(),
+        });
     }
-    fake.wait_ready(WAIT).await;
-    let ready_at = Instant::now();
     tokio::time::sleep(SETTLE).await;
-    bot.check_alive();
-    let rss_ready = status_kib(pid, "VmRSS");
-    let (anon_ready, file_ready) = (status_kib(pid, "RssAnon"), status_kib(pid, "RssFile"));
-
-    let mut errors = Vec::new();
-    for i in 0..args.warmup {
-        if let Err(e) = call_once(&fake, &args, i).await {
-            errors.push(e);
+    for s in subjects.iter_mut() {
+        s.ready = s.bot.sample();
+        for i in 0..args.warmup {
+            s.call(args.practice_members, i).await;
         }
+        s.latencies.clear();
+        s.fake.take_requests();
     }
 
-    let (ticks0, ns0, host0) = (cpu_ticks(pid), cpu_ns(pid), host_ticks());
-    let started = Instant::now();
-    let mut latencies = Vec::with_capacity(args.calls);
-    for i in 0..args.calls {
-        // Other members than the warm-up's: their cards are not in SQLite's page cache yet.
-        match call_once(&fake, &args, args.warmup + i).await {
-            Ok(l) => latencies.push(l),
-            Err(e) => errors.push(e),
+    let per_round = args.calls.div_ceil(args.rounds);
+    let (host0, started) = (host_ticks(), Instant::now());
+    for r in 0..args.rounds {
+        // Alternate who goes first, so neither always meets a warmer (or busier) host.
+        let order: [usize; 2] = if r % 2 == 0 { [0, 1] } else { [1, 0] };
+        for k in order {
+            // Other members than the warm-up's: their cards are not in SQLite's page cache yet.
+            subjects[k]
+                .round(
+                    args.practice_members,
+                    args.warmup + r * per_round,
+                    per_round,
+                )
+                .await;
         }
     }
     let wall = started.elapsed();
-    let (ticks1, ns1, host1) = (cpu_ticks(pid), cpu_ns(pid), host_ticks());
-    let rss_load = status_kib(pid, "VmRSS");
-    let (anon_load, file_load) = (status_kib(pid, "RssAnon"), status_kib(pid, "RssFile"));
-    let rss_peak = status_kib(pid, "VmHWM");
-    bot.check_alive();
-    let log = std::fs::read_to_string(&bot.log).unwrap_or_default();
-    drop(bot); // kills the bot
-
-    latencies.sort();
-    if latencies.is_empty() {
-        let first: Vec<String> = errors
-            .iter()
-            .take(3)
-            .map(|e| e.chars().take(500).collect())
-            .collect();
-        eprintln!(
-            "ask_latency: no /ask succeeded ({} errors), first: {first:#?}",
-            errors.len()
-        );
-        std::process::exit(1);
+    let steal = steal_percent(host0, host_ticks());
+    let after: Vec<Sample> = subjects.iter().map(|s| s.bot.sample()).collect();
+    for s in subjects.iter_mut() {
+        s.latencies.sort();
+        if s.latencies.is_empty() {
+            eprintln!(
+                "ask_latency: no call to {} succeeded; first errors: {:#?}",
+                s.bot.name,
+                s.errors.iter().take(3).collect::<Vec<_>>()
+            );
+            std::process::exit(1);
+        }
     }
-    let n = args.calls as f64;
-    let hz = clock_ticks_per_second();
-    let cpu_ms = (ticks1 - ticks0) as f64 * 1000.0 / hz as f64 / n;
-    let cpu_ns_ms = ns0.zip(ns1).map(|(a, b)| (b - a) as f64 / 1e6 / n);
-    let p99 = ms(percentile(&latencies, 99.0));
-    let mean = latencies.iter().sum::<Duration>() / latencies.len() as u32;
+    let (p, b) = (&subjects[0], &subjects[1]);
 
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
-    println!();
     let what = if args.practice_members > 0 {
         "/practice"
     } else {
         "/ask"
     };
+    println!();
     println!(
-        "prepbot {what} bench: release binary against the fake Discord on loopback, {} \
-         sequential {what} after {} warm-up",
-        args.calls, args.warmup
+        "prepbot {what} vs bare poise /ping: release binaries against fake Discords on loopback, \
+         {} rounds of {per_round} sequential calls each, alternating, after {} warm-up",
+        args.rounds, args.warmup
     );
     if args.practice_members > 0 {
-        let db = std::fs::metadata(dir.path().join("prepbot.db")).map_or(0, |m| m.len());
+        let db = std::fs::metadata(prep_dir.join("prepbot.db")).map_or(0, |m| m.len());
         println!(
             "database: {} members' practice cards, {:.0} MiB",
             args.practice_members,
             db as f64 / (1024.0 * 1024.0)
         );
     }
-    println!("binary: {}", bot_binary().display());
-    let steal = (host1.0 - host0.0) as f64 * 100.0 / (host1.1 - host0.1).max(1) as f64;
     println!(
-        "host: {cpus} CPUs, load average {} | CLK_TCK {hz} | load took {:.2} s ({:.0} /ask per s) \
-         | steal {steal:.1}%",
-        load.join(" "),
-        wall.as_secs_f64(),
-        n / wall.as_secs_f64()
+        "binaries: {} | {}",
+        prepbot_binary().display(),
+        bare_bin.display()
+    );
+    println!(
+        "host: {} | load took {:.2} s | steal {steal:.1}%",
+        host_line(),
+        wall.as_secs_f64()
     );
     if steal > 5.0 {
         println!(
-            "warning: the hypervisor took {steal:.0}% of the CPU time during the load; latency \
-             and CPU figures are inflated, run again when the host is quieter"
+            "warning: the hypervisor took {steal:.0}% of the CPU time during the load; run again \
+             when the host is quieter"
         );
     }
     println!();
-    println!("{:<38} {:>10}   {:<12}", "metric", "value", "target");
-    println!("{}", "-".repeat(66));
-    // Labels name the measured command: `/ask`, or `/practice` with --practice-members.
-    let row = |name: &str, value: String, target: &str| {
-        let name = name.replace("/ask", what);
-        println!("{name:<38} {value:>10}   {target}");
+    println!(
+        "{:<30} {:>11} {:>11} {:>7}   target",
+        "metric",
+        format!("prepbot {what}"),
+        "bare /ping",
+        "ratio"
+    );
+    println!("{}", "-".repeat(76));
+    let row = |name: &str, pv: f64, bv: f64, unit: &str, target: Option<f64>| {
+        let ratio = pv / bv.max(1e-9);
+        let t = target.map_or(String::new(), |t| {
+            format!("≤ {t}×  {}", verdict(ratio <= t))
+        });
+        println!("{name:<30} {pv:>8.3} {unit} {bv:>8.3} {unit} {ratio:>6.2}×   {t}");
     };
+    row("latency p50", p.p(50.0), b.p(50.0), "ms", None);
+    row("latency p90", p.p(90.0), b.p(90.0), "ms", None);
     row(
-        "/ask → callback latency p50",
-        format!("{:.3} ms", ms(percentile(&latencies, 50.0))),
-        "",
+        "latency p99",
+        p.p(99.0),
+        b.p(99.0),
+        "ms",
+        Some(TARGET_RATIO),
+    );
+    row("latency max", p.p(100.0), b.p(100.0), "ms", None);
+    row(
+        "CPU per call (schedstat)",
+        p.cpu_per_call(),
+        b.cpu_per_call(),
+        "ms",
+        Some(TARGET_RATIO),
     );
     row(
-        "/ask → callback latency p90",
-        format!("{:.3} ms", ms(percentile(&latencies, 90.0))),
-        "",
+        "RSS after READY (+1 s)",
+        mib(p.ready.rss_kib),
+        mib(b.ready.rss_kib),
+        "MB",
+        None,
     );
     row(
-        "/ask → callback latency p99",
-        format!("{p99:.3} ms"),
-        &format!("≤ {TARGET_P99_MS} ms    {}", verdict(p99 <= TARGET_P99_MS)),
+        "RSS after the load",
+        mib(after[0].rss_kib),
+        mib(after[1].rss_kib),
+        "MB",
+        None,
     );
     row(
-        "/ask → callback latency max",
-        format!("{:.3} ms", ms(latencies[latencies.len() - 1])),
-        "",
+        "peak RSS (VmHWM)",
+        mib(after[0].hwm_kib),
+        mib(after[1].hwm_kib),
+        "MB",
+        None,
     );
-    row(
-        "/ask → callback latency mean",
-        format!("{:.3} ms", ms(mean)),
-        "",
+    println!("{}", "-".repeat(76));
+    println!(
+        "(MB = MiB) prepbot RSS after READY ≤ {TARGET_RSS_MIB} MiB {}; anon + file: after READY \
+         {:.1} + {:.1}, after the load {:.1} + {:.1} (bare: {:.1} + {:.1}, {:.1} + {:.1})",
+        verdict(mib(p.ready.rss_kib) <= TARGET_RSS_MIB),
+        mib(p.ready.anon_kib),
+        mib(p.ready.file_kib),
+        mib(after[0].anon_kib),
+        mib(after[0].file_kib),
+        mib(b.ready.anon_kib),
+        mib(b.ready.file_kib),
+        mib(after[1].anon_kib),
+        mib(after[1].file_kib),
     );
-    row(
-        "bot CPU per /ask (utime+stime)",
-        format!("{cpu_ms:.3} ms"),
-        &format!("≤ {TARGET_CPU_MS} ms  {}", verdict(cpu_ms <= TARGET_CPU_MS)),
-    );
-    if let Some(c) = cpu_ns_ms {
-        row(
-            "bot CPU per /ask (schedstat, precise)",
-            format!("{c:.3} ms"),
-            "",
+    for s in [p, b] {
+        let log = s.bot.log();
+        println!(
+            "{}: {} failures | log lines (RUST_LOG=warn): {}",
+            s.bot.name,
+            s.errors.len(),
+            log.lines().count()
         );
-    }
-    row(
-        "bot RSS after READY (+1 s)",
-        format!("{:.1} MiB", mib(rss_ready)),
-        &format!(
-            "≤ {TARGET_RSS_MIB} MiB  {}",
-            verdict(mib(rss_ready) <= TARGET_RSS_MIB)
-        ),
-    );
-    row(
-        "bot RSS after the load",
-        format!("{:.1} MiB", mib(rss_load)),
-        "",
-    );
-    row(
-        "bot peak RSS (VmHWM)",
-        format!("{:.1} MiB", mib(rss_peak)),
-        "",
-    );
-    println!("{}", "-".repeat(66));
-    println!(
-        "RSS = anon (heap, stacks) + file (mapped binary and libraries): after READY \
-         {:.1} + {:.1} MiB, after the load {:.1} + {:.1} MiB",
-        mib(anon_ready),
-        mib(file_ready),
-        mib(anon_load),
-        mib(file_load)
-    );
-    println!(
-        "{what} failures: {} | bot log lines (RUST_LOG=warn): {} | bot up {:.1} s",
-        errors.len(),
-        log.lines().count(),
-        ready_at.elapsed().as_secs_f64()
-    );
-    for e in errors.iter().take(5) {
-        println!("  failure: {e}");
-    }
-    for l in log.lines().take(5) {
-        println!("  bot: {l}");
+        for e in s.errors.iter().take(5) {
+            println!("  failure: {e}");
+        }
+        for l in log.lines().take(5) {
+            println!("  log: {l}");
+        }
     }
     println!("(targets are informational: a miss does not fail the bench)");
 }

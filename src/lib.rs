@@ -14,6 +14,7 @@ pub mod config;
 pub mod daily;
 pub mod discord;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod practice;
 pub mod quiz;

@@ -352,7 +352,10 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A burst's freed memory goes back to the OS within seconds (see `memory`).
+    let trimming = runtime.spawn(prepbot::memory::trim_periodically());
     let result = runtime.block_on(prepbot::discord::run(config, bank));
+    trimming.abort();
     // Tasks still running (a blocking store call, a stuck send) must not hold the exit past
     // the supervisor's stop timeout: `run` already waited what it should.
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));

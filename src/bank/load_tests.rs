@@ -591,3 +591,24 @@ fn quiz_answer_rules() {
     // Without quiz_answer, distractors keep the old rules: any number, up to 1024 chars.
     assert!(diags(&format!("{GOOD}distractors = [\"{long}\"]\n")).is_empty());
 }
+
+#[test]
+fn normalise_folds_case_and_collapses_whitespace_per_word() {
+    // The reference: each word lowercased on its own, joined by single spaces.
+    let reference = |s: &str| {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for s in [
+        "",
+        "   ",
+        "  Two-Phase   Commit\n\tPROTOCOL ",
+        "ΟΔΟΣ ΣΟΦΟΣ",
+        "Straße İstanbul ǅemal",
+        "mixed ASCII and ÜMLAUT\u{a0}nbsp",
+    ] {
+        assert_eq!(normalise(s), reference(s), "{s:?}");
+    }
+}

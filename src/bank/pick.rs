@@ -177,6 +177,37 @@ mod tests {
     }
 
     #[test]
+    fn matching_looks_up_what_a_scan_finds_in_bank_order() {
+        let bank = bank();
+        let cats = [None, Some("technical"), Some("behavioral"), Some("nope")];
+        let tags = [None, Some("databases"), Some("teamwork"), Some("nope")];
+        let diffs = [None, Some(Difficulty::Easy), Some(Difficulty::Medium)];
+        let ids = [None, Some("c"), Some("d"), Some("nope")];
+        for c in cats {
+            for t in tags {
+                for d in diffs {
+                    for i in ids {
+                        let f = Filter {
+                            category: c.map(Into::into),
+                            tag: t.map(Into::into),
+                            difficulty: d,
+                            id: i.map(Into::into),
+                        };
+                        let found: Vec<&str> = bank.matching(&f).map(|q| q.id.as_str()).collect();
+                        let scan: Vec<&str> = bank
+                            .questions()
+                            .iter()
+                            .filter(|q| f.matches(q))
+                            .map(|q| q.id.as_str())
+                            .collect();
+                        assert_eq!(found, scan, "{f:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn no_repeats_until_exhausted_then_new_cycle() {
         let bank = bank();
         let mut bag = BagState::default();

@@ -40,6 +40,39 @@ use crate::redact;
 /// The longest `Retry-After` we wait inside one delivery.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
+/// How long one of our requests may take, answer included. Per request rather than on the
+/// client, as serenity's requests share the client and keep serenity's own behaviour.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Idle connections kept per host. A burst of a thousand interactions opens a connection per
+/// concurrent request (HTTP/1.1); reqwest's default keeps every one of them, each with its
+/// buffers, for 90 s. A few cover the steady state, where requests rarely overlap.
+pub const POOL_IDLE_PER_HOST: usize = 4;
+/// How long an idle connection is kept before it is closed.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The bot's one HTTP client, for our deliveries and serenity's `Http` alike, with a bounded
+/// pool of idle connections (see [`POOL_IDLE_PER_HOST`]).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!(
+            "DiscordBot (https://github.com/prepbot/prepbot, ",
+            env!("CARGO_PKG_VERSION"),
+            ")"
+        ))
+        .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build()
+        .unwrap_or_default()
+}
+
+/// Our requests on the wire at once. A burst of a thousand `/ask` otherwise opens a thousand
+/// connections at once, each with its buffers (most of the burst's memory); the rest wait
+/// their turn, in order (tokio's semaphore is fair), so the interaction callbacks, sent
+/// first, go out first. 128 at Discord's ~100 ms per request is over a thousand callbacks
+/// a second, well within the 3 s an interaction has.
+pub const MAX_IN_FLIGHT: usize = 128;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
     /// Attempts in all, the first included.
@@ -109,20 +142,14 @@ pub struct Deliverer {
     policy: Policy,
     /// Discord's global limit, shared by every clone.
     pace: Arc<super::pace::Pace>,
+    /// Requests on the wire at once (see [`MAX_IN_FLIGHT`]); shared by the clones.
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Deliverer {
     /// `base` is e.g. `https://discord.com` or the configured `discord.api_base`.
     pub fn new(base: &str, token: &Secret, policy: Policy) -> Deliverer {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!(
-                "DiscordBot (https://github.com/prepbot/prepbot, ",
-                env!("CARGO_PKG_VERSION"),
-                ")"
-            ))
-            .timeout(Duration::from_secs(15))
-            .build()
-            .unwrap_or_default();
+        let client = http_client();
         let t = token.expose().trim();
         let auth = if t.starts_with("Bot ") {
             t.to_string()
@@ -130,12 +157,19 @@ impl Deliverer {
             format!("Bot {t}")
         };
         Deliverer {
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
             client,
             base: format!("{}/api/v10", base.trim_end_matches('/')),
             auth: Secret::new(auth),
             policy,
             pace: Arc::new(super::pace::Pace::discord()),
         }
+    }
+
+    /// The HTTP client, for serenity's `Http` to share: one bounded connection pool for every
+    /// REST call the bot makes.
+    pub fn client(&self) -> reqwest::Client {
+        self.client.clone()
     }
 
     /// Creates a message. Callers set a `nonce` with `enforce_nonce` whenever the send may be
@@ -294,10 +328,14 @@ impl Deliverer {
             let mut req = self
                 .client
                 .request(method.clone(), format!("{}{path}", self.base))
+                .timeout(REQUEST_TIMEOUT)
                 .header("Authorization", self.auth.expose());
             if let Some(b) = body {
                 req = req.json(b);
             }
+            // Held until the answer is read (the connection is busy until then), not during a
+            // retry's wait. The semaphore is never closed, so acquiring cannot fail.
+            let permit = self.in_flight.acquire().await.ok();
             let outcome = req.send().await;
             let wait = match outcome {
                 Ok(resp) if resp.status().is_success() => {
@@ -358,6 +396,7 @@ impl Deliverer {
                     delay,
                 ),
             };
+            drop(permit);
             let (err, wait) = wait;
             if attempt >= attempts {
                 warn!(%what, attempts = attempt, error = %err.summary(), "giving up");

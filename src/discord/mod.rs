@@ -421,8 +421,11 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
     let app = Arc::new(App::new(config, bank, store, &options));
     preflight(&app).await?;
 
-    let mut http =
-        serenity::HttpBuilder::new(token.expose()).default_allowed_mentions(render::no_mentions());
+    // serenity's own client would keep an idle connection per concurrent request of a burst;
+    // it shares ours, whose pool is bounded.
+    let mut http = serenity::HttpBuilder::new(token.expose())
+        .client(app.deliver.client())
+        .default_allowed_mentions(render::no_mentions());
     if let Some(base) = &app.config.discord.api_base {
         // serenity ignores the proxy while its own rate limiter is on.
         http = http

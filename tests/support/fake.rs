@@ -341,6 +341,15 @@ impl FakeDiscord {
             .route("/via/{label}/gateway", get(gateway_ws_via))
             .fallback(rest)
             .with_state(fake.clone());
+        // As Discord's edge does: without TCP_NODELAY, a gateway frame sent while the bot has
+        // not yet acknowledged the previous one waits for the bot's delayed ACK (~40 ms), which
+        // benches measured as interaction latency.
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                eprintln!("fake discord: cannot set TCP_NODELAY: {e}");
+            }
+        });
         tokio::spawn(async move {
             axum::serve(listener, app)
                 .await
@@ -513,6 +522,12 @@ impl FakeDiscord {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.state().requests.clone()
+    }
+
+    /// Removes and returns every recorded request: benches that send thousands of
+    /// interactions keep the log short, as `wait_for` scans it from the start.
+    pub fn take_requests(&self) -> Vec<Recorded> {
+        std::mem::take(&mut self.state().requests)
     }
 
     pub fn count(&self, pred: impl Fn(&Recorded) -> bool) -> usize {

@@ -55,29 +55,11 @@ pub async fn autocomplete_id(ctx: Context<'_>, partial: &str) -> CreateAutocompl
 /// Up to 25 `(name, id)` choices for `partial`, matching ids and question text, so typing
 /// "index" finds `database-indexing`. In a bank of hundreds of questions a word matches many
 /// question texts, so ids that start with it come first, then ids that contain it, then the
-/// rest, each in bank order.
+/// rest, each in bank order (the bank's index, so a keystroke does not scan the bank).
 fn id_choices(bank: &Bank, partial: &str) -> Vec<(String, String)> {
-    let p = partial.trim().to_lowercase();
-    let mut hits: Vec<(u8, &crate::bank::Question)> = bank
-        .questions()
-        .iter()
-        .filter_map(|q| {
-            let rank = if q.id.starts_with(&p) {
-                0
-            } else if q.id.contains(&p) {
-                1
-            } else if q.question.to_lowercase().contains(&p) {
-                2
-            } else {
-                return None;
-            };
-            Some((rank, q))
-        })
-        .collect();
-    hits.sort_by_key(|(rank, _)| *rank);
-    hits.into_iter()
-        .take(25)
-        .map(|(_, q)| {
+    bank.search(partial.trim(), 25)
+        .into_iter()
+        .map(|(q, _)| {
             let name = crate::text::truncate(
                 &format!("{} — {}", q.id, q.question),
                 crate::text::limits::CHOICE_NAME,
