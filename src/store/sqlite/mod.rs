@@ -73,6 +73,9 @@ impl Drop for Timed<'_> {
 /// intent could not be recorded.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long opening the file waits for another process's lock (see [`SqliteStore::open`]).
+const OPEN_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl SqliteStore {
     /// Opens (creating when missing) the database file, refuses it when it is damaged, from a
     /// newer release or not writable (see `integrity.rs`), and applies pending migrations.
@@ -87,9 +90,14 @@ impl SqliteStore {
     }
 
     fn init(mut conn: Connection, path: &Path) -> Result<SqliteStore> {
-        conn.busy_timeout(BUSY_TIMEOUT)
+        // At open, wait longer: replicas started together on a new file take turns through
+        // the migrations, and on a loaded host one's turn can outlast the 1 s an interaction
+        // can afford. A lock held longer than this is refused as `Locked`.
+        conn.busy_timeout(OPEN_BUSY_TIMEOUT)
             .ctx("setting the busy timeout")?;
         Self::check_and_migrate(&mut conn, path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .ctx("setting the busy timeout")?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
