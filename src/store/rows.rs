@@ -205,6 +205,19 @@ pub struct Purged {
 }
 
 impl Purged {
+    /// One log line for a purge that deleted something (either backend).
+    pub(crate) fn log(&self) {
+        if self.total() > 0 {
+            tracing::info!(
+                question_messages = self.question_messages,
+                reveals = self.reveals,
+                member_bags = self.member_bags,
+                daily_posts = self.daily_posts,
+                "purged rows past their retention period"
+            );
+        }
+    }
+
     pub fn total(&self) -> usize {
         self.question_messages + self.reveals + self.member_bags + self.daily_posts
     }
@@ -227,6 +240,22 @@ pub struct Forgotten {
 }
 
 impl Forgotten {
+    /// One log line for a "forget me" request: counts only, so the log does not keep who
+    /// asked.
+    pub(crate) fn log(&self) {
+        tracing::info!(
+            reveals = self.reveals,
+            member_bags = self.member_bags,
+            quiz_scores = self.quiz_scores,
+            rounds_started = self.rounds_started,
+            practice_cards = self.practice_cards,
+            practice_reviews = self.practice_reviews,
+            reminder_settings = self.reminder_settings,
+            reminder_sends = self.reminder_sends,
+            "forgot a member"
+        );
+    }
+
     pub fn total(&self) -> usize {
         self.reveals
             + self.member_bags

@@ -35,38 +35,7 @@ macro_rules! sql_enum {
             }
         }
 
-        impl ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.as_str()))
-            }
-        }
-
-        impl FromSql for $name {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                let s = value.as_str()?;
-                $name::parse(s).ok_or_else(|| {
-                    FromSqlError::Other(
-                        format!("unknown {} `{s}` in the database", stringify!($name)).into(),
-                    )
-                })
-            }
-        }
-
-        impl<'a> tokio_postgres::types::FromSql<'a> for $name {
-            fn from_sql(
-                ty: &tokio_postgres::types::Type,
-                raw: &'a [u8],
-            ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-                let s = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
-                <$name>::parse(s).ok_or_else(|| {
-                    format!("unknown {} `{s}` in the database", stringify!($name)).into()
-                })
-            }
-
-            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
-                <&str as tokio_postgres::types::FromSql>::accepts(ty)
-            }
-        }
+        sql_text!($name);
     };
 }
 

@@ -3,8 +3,6 @@
 
 use std::time::Instant;
 
-use tracing::info;
-
 use super::{id, Context, PgStore, Result, Timed};
 use crate::store::rows::{cutoff, Forgotten, Purged, Retention};
 
@@ -53,15 +51,7 @@ impl PgStore {
             daily_posts: n(tx.execute(PURGE_DAILY_POSTS, &[&posts]).await.ctx(CX)?),
         };
         tx.commit().await.ctx(CX)?;
-        if purged.total() > 0 {
-            info!(
-                question_messages = purged.question_messages,
-                reveals = purged.reveals,
-                member_bags = purged.member_bags,
-                daily_posts = purged.daily_posts,
-                "purged rows past their retention period"
-            );
-        }
+        purged.log();
         Ok(purged)
     }
 
@@ -96,18 +86,7 @@ impl PgStore {
             reminder_sends: del("DELETE FROM reminder_sends WHERE user_id = $1").await?,
         };
         tx.commit().await.ctx(CX)?;
-        // Counts only: the log of a "forget me" request should not keep who asked.
-        info!(
-            reveals = gone.reveals,
-            member_bags = gone.member_bags,
-            quiz_scores = gone.quiz_scores,
-            rounds_started = gone.rounds_started,
-            practice_cards = gone.practice_cards,
-            practice_reviews = gone.practice_reviews,
-            reminder_settings = gone.reminder_settings,
-            reminder_sends = gone.reminder_sends,
-            "forgot a member"
-        );
+        gone.log();
         Ok(gone)
     }
 }

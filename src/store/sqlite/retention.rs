@@ -12,7 +12,6 @@
 //! the hourly purge costs the rows it deletes, not the size of the tables.
 
 use rusqlite::params;
-use tracing::info;
 
 use super::{id, SqliteStore};
 use crate::store::error::{Context, Result};
@@ -91,15 +90,7 @@ impl SqliteStore {
                 .ctx("purging old daily posts")?,
         };
         tx.commit().ctx("committing a purge")?;
-        if purged.total() > 0 {
-            info!(
-                question_messages = purged.question_messages,
-                reveals = purged.reveals,
-                member_bags = purged.member_bags,
-                daily_posts = purged.daily_posts,
-                "purged rows past their retention period"
-            );
-        }
+        purged.log();
         Ok(purged)
     }
 
@@ -162,18 +153,7 @@ impl SqliteStore {
                 .ctx("forgetting a member's reminders")?,
         };
         tx.commit().ctx("forgetting a member")?;
-        // Counts only: the log of a "forget me" request should not keep who asked.
-        info!(
-            reveals = gone.reveals,
-            member_bags = gone.member_bags,
-            quiz_scores = gone.quiz_scores,
-            rounds_started = gone.rounds_started,
-            practice_cards = gone.practice_cards,
-            practice_reviews = gone.practice_reviews,
-            reminder_settings = gone.reminder_settings,
-            reminder_sends = gone.reminder_sends,
-            "forgot a member"
-        );
+        gone.log();
         Ok(gone)
     }
 }
