@@ -79,8 +79,20 @@ const OPEN_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 impl SqliteStore {
     /// Opens (creating when missing) the database file, refuses it when it is damaged, from a
     /// newer release or not writable (see `integrity.rs`), and applies pending migrations.
+    ///
+    /// SQLite answers "busy" at once, without waiting, where waiting could deadlock: openers
+    /// racing on a new file each hold a read lock and want to write (WAL mode, migrations).
+    /// Starting over releases ours, so a busy open is retried until [`OPEN_BUSY_TIMEOUT`].
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        Self::init(Self::connect(path)?, path)
+        let since = Instant::now();
+        loop {
+            match Self::init(Self::connect(path)?, path) {
+                Err(e) if e.is_busy() && since.elapsed() < OPEN_BUSY_TIMEOUT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                opened => return opened,
+            }
+        }
     }
 
     /// A private in-memory database, for tests.
