@@ -366,10 +366,13 @@ impl Round {
         else {
             return false;
         };
-        !previous.is_empty()
-            && previous
-                .iter()
-                .all(|p| current.iter().any(|c| c.user == p.user))
+        // Checked after every click: with hundreds of players, comparing every pair would cost
+        // each click a quadratic scan. Fewer answers than before cannot cover everyone yet.
+        if previous.is_empty() || current.len() < previous.len() {
+            return false;
+        }
+        let here: std::collections::HashSet<UserId> = current.iter().map(|c| c.user).collect();
+        previous.iter().all(|p| here.contains(&p.user))
     }
 
     /// Closes and scores the open question at `now`: at its deadline, early, or skipped.
