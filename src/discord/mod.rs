@@ -17,6 +17,7 @@ pub mod deliver;
 pub mod driver;
 pub mod errors;
 pub mod events;
+pub mod gate;
 pub mod health;
 pub mod pace;
 pub mod permissions;
@@ -478,7 +479,7 @@ pub async fn start(config: Config, bank: Bank, options: StartOptions) -> Result<
         .build();
 
     let mut client = serenity::ClientBuilder::new_with_http(http, intents())
-        .framework(framework)
+        .framework(gate::Gated::new(framework))
         .raw_event_handler(events::RawInteractions { app: app.clone() })
         .await
         .map_err(StartError::Client)?;
