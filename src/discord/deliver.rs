@@ -262,13 +262,15 @@ impl Deliverer {
     }
 
     /// Answers an interaction with `?with_response=true`, so Discord returns the message it
-    /// created. One attempt only: Discord accepts one answer, within 3 s.
-    pub async fn interaction_callback(
+    /// created, parsed as `T` (only the fields a caller needs: parsing a whole message costs
+    /// more than the rest of the answer). One attempt only: Discord accepts one answer,
+    /// within 3 s.
+    pub async fn interaction_callback<T: DeserializeOwned>(
         &self,
         interaction_id: u64,
         token: &str,
         response: &serenity::CreateInteractionResponse,
-    ) -> Result<Value, DeliveryError> {
+    ) -> Result<T, DeliveryError> {
         let path = format!("/interactions/{interaction_id}/{token}/callback?with_response=true");
         let bytes = self
             .send_raw(Method::POST, &path, Some(&body(response)), 1)

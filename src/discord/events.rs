@@ -436,7 +436,9 @@ async fn answer_unparsed(app: &App, value: &Value) {
         "answered an interaction serenity could not parse"
     );
     log_failure(
-        app.deliver.interaction_callback(id, token, &response).await,
+        app.deliver
+            .interaction_callback::<serde::de::IgnoredAny>(id, token, &response)
+            .await,
         "answering an unparsed interaction",
     );
 }

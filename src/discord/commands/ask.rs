@@ -189,8 +189,8 @@ pub async fn ask(
     app.store
         .record_question_message(
             &QuestionMessage {
-                message_id: msg.id.get(),
-                channel_id: msg.channel_id.get(),
+                message_id: msg.id,
+                channel_id: msg.channel_id,
                 guild_id: ctx.guild_id().map(|g| g.get()),
                 question_id: q.id.clone(),
             },
@@ -198,10 +198,34 @@ pub async fn ask(
             app.clock.now_ms(),
         )
         .await?;
-    if let Err(e) = events::add_reveal_reaction(&app, msg.channel_id.get(), msg.id.get()).await {
+    if let Err(e) = events::add_reveal_reaction(&app, msg.channel_id, msg.id).await {
         warn!("could not add the reveal reaction: {e}");
     }
     Ok(())
+}
+
+/// What `/ask` needs of the message its answer created.
+struct Shown {
+    id: u64,
+    channel_id: u64,
+}
+
+/// The part of a `?with_response=true` callback response `/ask` reads.
+#[derive(serde::Deserialize)]
+struct CallbackResponse {
+    resource: Option<Resource>,
+}
+
+#[derive(serde::Deserialize)]
+struct Resource {
+    message: Option<CreatedMessage>,
+}
+
+#[derive(serde::Deserialize)]
+struct CreatedMessage {
+    id: serenity::MessageId,
+    channel_id: serenity::ChannelId,
+    flags: Option<u64>,
 }
 
 /// Answers the interaction with `message` and returns the message it created, in one
@@ -212,12 +236,12 @@ async fn respond_with_message(
     ctx: &Context<'_>,
     app: &crate::discord::App,
     message: serenity::CreateInteractionResponseMessage,
-) -> Result<Option<serenity::Message>, Error> {
+) -> Result<Option<Shown>, Error> {
     let poise::Context::Application(actx) = ctx else {
         return crate::discord::errors::user("This command works as a slash command.");
     };
     let ix = actx.interaction;
-    let response = app
+    let response: CallbackResponse = app
         .deliver
         .interaction_callback(
             ix.id.get(),
@@ -229,12 +253,15 @@ async fn respond_with_message(
     // follow-ups).
     actx.has_sent_initial_response
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let message = &response["resource"]["message"];
-    let ephemeral = message["flags"].as_u64().unwrap_or(0) & 64 != 0;
-    if message.is_null() || ephemeral {
-        return Ok(None);
-    }
-    Ok(Some(serde_json::from_value(message.clone())?))
+    const EPHEMERAL: u64 = 1 << 6;
+    Ok(response
+        .resource
+        .and_then(|r| r.message)
+        .filter(|m| m.flags.unwrap_or(0) & EPHEMERAL == 0)
+        .map(|m| Shown {
+            id: m.id.get(),
+            channel_id: m.channel_id.get(),
+        }))
 }
 
 #[cfg(test)]
