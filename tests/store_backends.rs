@@ -177,8 +177,8 @@ async fn bag_draws_are_never_lost_across_handles() {
         // show as two draws seeing the same count.
         let mut seen = race(&a, &b, 25, |s, i| async move {
             s.update_bag_at("channel:7", i as i64, |bag| {
-                let n = bag.used.len();
-                bag.used.push(format!("q{n}"));
+                let n = bag.used_count();
+                bag.mark_used(&format!("q{n}"));
                 n
             })
             .await
@@ -188,13 +188,13 @@ async fn bag_draws_are_never_lost_across_handles() {
         seen.sort();
         assert_eq!(seen, (0..50).collect::<Vec<_>>(), "{}", db.name);
         assert_eq!(
-            a.bag("channel:7").await.unwrap().used.len(),
+            a.bag("channel:7").await.unwrap().used_count(),
             50,
             "{}",
             db.name
         );
         assert!(
-            a.bag("nothing").await.unwrap().used.is_empty(),
+            a.bag("nothing").await.unwrap().used_count() == 0,
             "{}",
             db.name
         );

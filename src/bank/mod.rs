@@ -26,6 +26,8 @@ pub struct Bank {
     index: std::collections::HashMap<String, usize>,
     /// Categories, tags and search text, so draws and autocomplete do not scan the bank.
     lookup: index::Index,
+    /// Every question's [`pick::fingerprint`], sorted: a bag forgets the ones not in here.
+    fingerprints: Vec<u32>,
     files: Vec<PathBuf>,
 }
 
@@ -182,8 +184,12 @@ impl Bank {
             .enumerate()
             .map(|(i, q)| (q.id.clone(), i))
             .collect();
+        let mut fingerprints: Vec<u32> =
+            questions.iter().map(|q| pick::fingerprint(&q.id)).collect();
+        fingerprints.sort_unstable();
         Bank {
             lookup: index::Index::new(&questions),
+            fingerprints,
             questions,
             index,
             files,
@@ -204,6 +210,11 @@ impl Bank {
 
     pub fn get(&self, id: &str) -> Option<&Question> {
         self.index.get(id).map(|&i| &self.questions[i])
+    }
+
+    /// Whether some question's id has this [`pick::fingerprint`].
+    fn has_fingerprint(&self, fp: u32) -> bool {
+        self.fingerprints.binary_search(&fp).is_ok()
     }
 
     pub fn files(&self) -> &[PathBuf] {

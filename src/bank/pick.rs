@@ -1,15 +1,15 @@
 //! Choosing questions: filters, and a shuffle-bag per scope so nothing repeats too soon.
 //!
 //! A scope is whatever should not see repeats: a channel for `/ask`, a guild for the daily
-//! post. Its [`BagState`] is plain data (ids already used in the current cycle) so the store
-//! can persist it; drawing is pure and deterministic for a seeded RNG.
+//! post. Its [`BagState`] is plain data (fingerprints of the ids already used in the current
+//! cycle) so the store can persist it; drawing is pure and deterministic for a seeded RNG.
 //!
 //! The bag records what was *used* rather than a pre-shuffled order of what is left. Drawing
 //! uniformly from "matching and not yet used" is the same distribution as a shuffled cycle,
 //! and it stays correct when a scope is used with different filters or the bank changes under
 //! it (removed questions are ignored, new ones join the current cycle).
 
-use std::collections::HashSet;
+use std::hash::Hasher;
 
 use rand::seq::IndexedRandom;
 use rand::Rng;
@@ -65,18 +65,81 @@ impl Filter {
     }
 }
 
+/// A question id's 32-bit fingerprint (FNV-1a), as a bag records it. Stable across builds
+/// and platforms, unlike std's hasher, because bags are persisted. Two ids of one bank may
+/// share one (for a 100,000-question bank, a few pairs do): the cost is that one of them may
+/// wait for the next cycle, never a repeat.
+pub fn fingerprint(id: &str) -> u32 {
+    let mut h = fnv::FnvHasher::default();
+    h.write(id.as_bytes());
+    h.finish() as u32
+}
+
 /// The persisted state of one scope's shuffle-bag.
+///
+/// Which questions the current cycle used is kept as sorted [`fingerprint`]s, not ids: a
+/// draw reads and rewrites the whole state, and over a cycle of a big filtered bank (800 of
+/// 100,000 questions, say) a list of ids grew to 20 KiB of JSON per draw, parsed, hashed and
+/// written back each time. Fingerprints are 4 bytes each, compared without allocating.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Wire", into = "Wire")]
 pub struct BagState {
-    /// Ids drawn in the current cycle, oldest first.
-    #[serde(default)]
-    pub used: Vec<String>,
+    /// Fingerprints of the questions drawn in the current cycle, sorted.
+    used: Vec<u32>,
     /// The last id drawn, so a new cycle does not start with the question that ended the last.
-    #[serde(default)]
     pub last: Option<String>,
     /// How many cycles were completed.
-    #[serde(default)]
     pub cycle: u32,
+}
+
+/// [`BagState`] as stored: JSON with the fingerprints as base64 of little-endian `u32`s
+/// (`seen`). States written before fingerprints list ids (`used`); they are read as their
+/// fingerprints and written in the new form.
+#[derive(Default, Serialize, Deserialize)]
+struct Wire {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    used: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    seen: String,
+    #[serde(default)]
+    last: Option<String>,
+    #[serde(default)]
+    cycle: u32,
+}
+
+impl From<Wire> for BagState {
+    fn from(w: Wire) -> Self {
+        use base64::Engine as _;
+        // Undecodable bytes only cost the cycle's memory, as a corrupt state does.
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(w.seen.as_bytes())
+            .unwrap_or_default();
+        let mut used: Vec<u32> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .chain(w.used.iter().map(|id| fingerprint(id)))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        BagState {
+            used,
+            last: w.last,
+            cycle: w.cycle,
+        }
+    }
+}
+
+impl From<BagState> for Wire {
+    fn from(b: BagState) -> Self {
+        use base64::Engine as _;
+        let bytes: Vec<u8> = b.used.iter().flat_map(|fp| fp.to_le_bytes()).collect();
+        Wire {
+            used: Vec::new(),
+            seen: base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes),
+            last: b.last,
+            cycle: b.cycle,
+        }
+    }
 }
 
 /// The outcome of a draw.
@@ -88,6 +151,29 @@ pub struct Draw<'a> {
 }
 
 impl BagState {
+    /// Whether question `id` was drawn in the current cycle.
+    pub fn is_used(&self, id: &str) -> bool {
+        self.used.binary_search(&fingerprint(id)).is_ok()
+    }
+
+    /// Records question `id` as drawn in the current cycle.
+    pub fn mark_used(&mut self, id: &str) {
+        let fp = fingerprint(id);
+        if let Err(at) = self.used.binary_search(&fp) {
+            self.used.insert(at, fp);
+        }
+    }
+
+    /// How many questions the current cycle has used.
+    pub fn used_count(&self) -> usize {
+        self.used.len()
+    }
+
+    /// Starts a new cycle for every question.
+    pub fn forget_used(&mut self) {
+        self.used.clear();
+    }
+
     /// Draws one question matching `filter`, never one used in this cycle while unused ones
     /// remain. `None` only when nothing in the bank matches.
     pub fn draw<'a, R: Rng + ?Sized>(
@@ -97,21 +183,21 @@ impl BagState {
         rng: &mut R,
     ) -> Option<Draw<'a>> {
         // Forget questions that left the bank, so the state cannot grow without bound.
-        self.used.retain(|id| bank.get(id).is_some());
+        self.used.retain(|fp| bank.has_fingerprint(*fp));
         let candidates: Vec<&Question> = bank.matching(filter).collect();
         if candidates.is_empty() {
             return None;
         }
-        let used: HashSet<&str> = self.used.iter().map(String::as_str).collect();
         let mut fresh: Vec<&Question> = candidates
             .iter()
             .copied()
-            .filter(|q| !used.contains(q.id.as_str()))
+            .filter(|q| !self.is_used(&q.id))
             .collect();
         let new_cycle = fresh.is_empty();
         if new_cycle {
-            let ids: HashSet<&str> = candidates.iter().map(|q| q.id.as_str()).collect();
-            self.used.retain(|id| !ids.contains(id.as_str()));
+            let mut ids: Vec<u32> = candidates.iter().map(|q| fingerprint(&q.id)).collect();
+            ids.sort_unstable();
+            self.used.retain(|fp| ids.binary_search(fp).is_err());
             self.cycle = self.cycle.saturating_add(1);
             fresh = candidates;
             if fresh.len() > 1 {
@@ -119,7 +205,7 @@ impl BagState {
             }
         }
         let question = *fresh.choose(rng)?;
-        self.used.push(question.id.clone());
+        self.mark_used(&question.id);
         self.last = Some(question.id.clone());
         Some(Draw {
             question,
@@ -129,9 +215,8 @@ impl BagState {
 
     /// How many matching questions are left before the cycle restarts.
     pub fn remaining(&self, bank: &Bank, filter: &Filter) -> usize {
-        let used: HashSet<&str> = self.used.iter().map(String::as_str).collect();
         bank.matching(filter)
-            .filter(|q| !used.contains(q.id.as_str()))
+            .filter(|q| !self.is_used(&q.id))
             .count()
     }
 }
@@ -141,6 +226,7 @@ mod tests {
     use super::*;
     use rand::rngs::StdRng;
     use rand::SeedableRng;
+    use std::collections::HashSet;
 
     fn q(id: &str, category: &str, tags: &[&str], d: Option<Difficulty>) -> Question {
         Question {
@@ -335,28 +421,68 @@ mod tests {
     fn removed_questions_are_forgotten_and_new_ones_join() {
         let bank = bank();
         let mut bag = BagState {
-            used: vec!["a".into(), "gone".into()],
             last: Some("gone".into()),
-            cycle: 0,
+            ..BagState::default()
         };
+        bag.mark_used("a");
+        bag.mark_used("gone");
+        bag.mark_used("gone");
+        assert_eq!(bag.used_count(), 2);
         let mut rng = StdRng::seed_from_u64(5);
         let d = bag.draw(&bank, &Filter::default(), &mut rng).unwrap();
         assert_ne!(d.question.id, "a");
-        assert!(!bag.used.contains(&"gone".to_string()));
+        assert!(!bag.is_used("gone"));
+        assert_eq!(bag.used_count(), 2, "a, and the one just drawn");
     }
 
     #[test]
     fn state_round_trips_through_json() {
-        let bag = BagState {
-            used: vec!["x".into()],
+        let mut bag = BagState {
             last: Some("x".into()),
             cycle: 3,
+            ..BagState::default()
         };
+        bag.mark_used("x");
         let json = serde_json::to_string(&bag).unwrap();
         assert_eq!(serde_json::from_str::<BagState>(&json).unwrap(), bag);
         assert_eq!(
             serde_json::from_str::<BagState>("{}").unwrap(),
             BagState::default()
         );
+    }
+
+    #[test]
+    fn state_round_trips_and_reads_the_older_list_of_ids() {
+        let bank = bank();
+        let mut bag = BagState::default();
+        let mut rng = StdRng::seed_from_u64(5);
+        for _ in 0..3 {
+            bag.draw(&bank, &Filter::default(), &mut rng).unwrap();
+        }
+        let json = serde_json::to_string(&bag).unwrap();
+        assert!(!json.contains("\"used\""), "{json}");
+        let back: BagState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, bag);
+        assert_eq!(back.used_count(), 3);
+
+        // A state written by an earlier version: ids, not fingerprints.
+        let old: BagState =
+            serde_json::from_str(r#"{"used":["a","c","c"],"last":"c","cycle":2}"#).unwrap();
+        assert!(old.is_used("a") && old.is_used("c") && !old.is_used("b"));
+        assert_eq!(
+            (old.used_count(), old.cycle, old.last.as_deref()),
+            (2, 2, Some("c"))
+        );
+        assert_eq!(old.remaining(&bank, &Filter::default()), 3);
+        // Garbage in `seen` costs the cycle's memory, nothing else.
+        let bad: BagState = serde_json::from_str(r#"{"seen":"!!","cycle":1}"#).unwrap();
+        assert_eq!((bad.used_count(), bad.cycle), (0, 1));
+    }
+
+    #[test]
+    fn fingerprints_are_fixed() {
+        // Persisted: a change would make every stored bag forget its cycle.
+        assert_eq!(fingerprint(""), 0x84222325);
+        assert_eq!(fingerprint("a"), 0x8601ec8c);
     }
 }

@@ -9,7 +9,7 @@ pub mod clicks;
 mod driver;
 pub mod recovery;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -165,14 +165,12 @@ pub async fn pick_items<R: rand::Rng>(
     let scope = format!("quiz:channel:{channel_id}");
     app.store
         .update_bag_at(&scope, app.clock.now_ms(), |bag| {
-            let used: HashSet<&str> = bag.used.iter().map(String::as_str).collect();
-            let (mut fresh, mut seen): (Vec<_>, Vec<_>) = bank
-                .matching(filter)
-                .partition(|q| !used.contains(q.id.as_str()));
+            let (mut fresh, mut seen): (Vec<_>, Vec<_>) =
+                bank.matching(filter).partition(|q| !bag.is_used(&q.id));
             fresh.shuffle(rng);
             seen.shuffle(rng);
             if fresh.is_empty() {
-                bag.used.clear(); // every matching question was played: a new cycle
+                bag.forget_used(); // every matching question was played: a new cycle
             }
             let mut items = Vec::new();
             for q in fresh.into_iter().chain(seen) {
@@ -180,9 +178,7 @@ pub async fn pick_items<R: rand::Rng>(
                     break;
                 }
                 if let Some(item) = build_item(q, bank.questions(), rng) {
-                    if !bag.used.contains(&q.id) {
-                        bag.used.push(q.id.clone());
-                    }
+                    bag.mark_used(&q.id);
                     items.push(item);
                 }
             }

@@ -30,7 +30,7 @@ fn message(store: &SqliteStore, message_id: u64, created_at: i64) {
 
 fn touch_bag(store: &SqliteStore, scope: &str, at: i64) {
     store
-        .update_bag_at(scope, at, |b| b.used.push("a".into()))
+        .update_bag_at(scope, at, |b| b.mark_used("a"))
         .unwrap();
 }
 

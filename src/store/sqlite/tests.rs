@@ -75,13 +75,14 @@ fn bags_persist_and_update_atomically() {
     let s = store();
     let drawn = s
         .update_bag_at("channel:1", 0, |b| {
-            b.used.push("a".into());
-            b.used.len()
+            b.mark_used("a");
+            b.used_count()
         })
         .unwrap();
     assert_eq!(drawn, 1);
-    assert_eq!(s.bag("channel:1").unwrap().used, vec!["a".to_string()]);
-    assert!(s.bag("channel:2").unwrap().used.is_empty());
+    let bag = s.bag("channel:1").unwrap();
+    assert!(bag.is_used("a") && bag.used_count() == 1);
+    assert_eq!(s.bag("channel:2").unwrap().used_count(), 0);
     s.conn()
         .execute(
             "UPDATE bags SET state = 'garbage' WHERE scope = 'channel:1'",
