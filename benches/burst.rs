@@ -17,6 +17,10 @@
 //! - peak RSS is the kernel's `VmHWM`, reset before each burst (`/proc/PID/clear_refs` = 5),
 //!   so it is the exact peak of that burst, not a sample.
 //!
+//! The quiz clicks are also sent to the bare peer as they are (it answers any click with one
+//! ephemeral callback): `vs bare click` compares prepbot with a bot that parses the same
+//! payload and does nothing else.
+//!
 //! After the five `/ask` bursts, and again after the quiz burst, both bots' RSS is sampled
 //! every 5 s for `--recover` seconds: the curve shows whether memory comes back towards the
 //! READY figure. Figures are informational (✓/✗); a miss never fails the run. Outside
@@ -344,6 +348,12 @@ async fn run() {
     let ixs = pings(&bots[1].fake, click_count);
     let b = burst(&mut bots[1], ixs, Duration::from_secs(1), false).await;
     print_burst("quiz clicks", &p, &b, click_count, Some(TARGET_CLICK_RATIO));
+    // The same clicks, payload and all, answered by the bare peer: how much of the gap is
+    // the payload (a click carries its whole message, a /ping does not) and how much is ours.
+    tokio::time::sleep(GAP).await;
+    let ixs = clicks(&bots[1].fake, &question, click_count);
+    let c = burst(&mut bots[1], ixs, Duration::from_secs(1), false).await;
+    print_burst("  vs bare click", &p, &c, click_count, None);
     recovery(&bots, recover).await;
     println!(
         "steal during the run {:.1}% | answered within {DEADLINE:?}: late counts above",

@@ -3,7 +3,9 @@
 //! `benches/ask_latency.rs` and `benches/burst.rs` run it next to prepbot against the same
 //! fake Discord and print prepbot's figures as ratios of this one's. It does what any poise
 //! bot does and nothing more: connect, register its one command in the guild at READY, and
-//! answer each `/ping` with one interaction callback. Its REST client is built the way
+//! answer each `/ping` with one interaction callback. It also answers any button click with
+//! one ephemeral callback, so `burst` can time a click on prepbot's quiz message (whose
+//! payload carries the whole message) against the same click on a bot that does nothing else. Its REST client is built the way
 //! prepbot builds serenity's (the proxy URL, the rate limiter off, as serenity requires for a
 //! proxy) but otherwise left at serenity's defaults, as a bare bot would have it.
 //!
@@ -23,6 +25,21 @@ async fn ping(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Answers a button click with an ephemeral "ok".
+async fn click(ctx: &serenity::Context, event: &serenity::FullEvent) -> Result<(), Error> {
+    if let serenity::FullEvent::InteractionCreate {
+        interaction: serenity::Interaction::Component(c),
+    } = event
+    {
+        let ok = serenity::CreateInteractionResponseMessage::new()
+            .content("ok")
+            .ephemeral(true);
+        c.create_response(&ctx.http, serenity::CreateInteractionResponse::Message(ok))
+            .await?;
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
@@ -38,6 +55,7 @@ async fn main() -> Result<(), Error> {
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: vec![ping()],
+            event_handler: |fw, event| Box::pin(click(fw.serenity_context, event)),
             initialize_owners: false,
             ..Default::default()
         })
