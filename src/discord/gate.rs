@@ -1,4 +1,4 @@
-//! A bound on how many member-driven events (interactions, reactions) are handled at once.
+//! A bound on how many interactions, and how many reactions, are handled at once.
 //!
 //! serenity spawns a task per gateway event and poise boxes a dispatch future per event
 //! before anything runs. That future carries poise's whole dispatch path and several copies
@@ -8,23 +8,28 @@
 //!
 //! [`Gated`] wraps the framework and lets an event into poise only with a permit. An event
 //! waiting for one holds just itself; permits are handed out in arrival order (tokio's
-//! semaphore is fair), so a burst is answered first come, first served. Other events
-//! (READY, guild and channel updates) go straight through: they are rare, and READY runs the
-//! setup, which must not wait behind members.
+//! semaphore is fair), so a burst is answered first come, first served. Interactions and
+//! reactions have a gate each: a reveal by reaction waits its turn under Discord's global
+//! limit (see `pace`) while it holds its permit, and a burst of those must not keep
+//! interactions, which have 3 s to be answered, from theirs. For the same reason an
+//! interaction handler sends what is paced after its answer from a task of its own (the 💡
+//! of `/ask`). Other events (READY, guild and channel updates) go straight through: they are
+//! rare, and READY runs the setup.
 //!
 //! No handler waits for another gated event to finish (buttons are stateless custom ids, not
 //! collectors), so the bound cannot deadlock.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 use serenity::{Client, Context, FullEvent};
 use tokio::sync::Semaphore;
 
-/// Member-driven events handled at once. Enough to keep both cores and the 128 requests
-/// [`super::deliver::MAX_IN_FLIGHT`] allows busy; a burst beyond it waits its turn as bare
-/// events of a few KiB.
+/// Interactions (and, separately, reactions) handled at once. Enough to keep both cores and
+/// the 128 requests [`super::deliver::MAX_IN_FLIGHT`] allows busy; a burst beyond it waits
+/// its turn as bare events of a few KiB.
 pub const MAX_HANDLING: usize = 64;
 
 /// A bound of [`MAX_HANDLING`] at once, first come, first served.
@@ -49,29 +54,32 @@ impl Gate {
     }
 }
 
-/// A framework whose member-driven events go through a [`Gate`].
+/// A framework whose interactions and reactions each go through a [`Gate`] of their own.
 pub struct Gated<F> {
     inner: F,
-    gate: Gate,
+    interactions: Gate,
+    reactions: Gate,
 }
 
 impl<F> Gated<F> {
     pub fn new(inner: F) -> Self {
         Gated {
             inner,
-            gate: Gate::default(),
+            interactions: Gate::default(),
+            reactions: Gate::default(),
         }
     }
-}
 
-/// Whether `event` is one a burst of members can cause.
-pub fn is_member_driven(event: &FullEvent) -> bool {
-    matches!(
-        event,
-        FullEvent::InteractionCreate { .. }
-            | FullEvent::ReactionAdd { .. }
-            | FullEvent::ReactionRemove { .. }
-    )
+    /// The gate `event` passes, if any.
+    fn gate(&self, event: &FullEvent) -> Option<&Gate> {
+        match event {
+            FullEvent::InteractionCreate { .. } => Some(&self.interactions),
+            FullEvent::ReactionAdd { .. } | FullEvent::ReactionRemove { .. } => {
+                Some(&self.reactions)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[serenity::async_trait]
@@ -80,12 +88,26 @@ impl<F: serenity::Framework> serenity::Framework for Gated<F> {
         self.inner.init(client).await;
     }
 
-    async fn dispatch(&self, ctx: Context, event: FullEvent) {
-        if is_member_driven(&event) {
-            self.gate.pass(|| self.inner.dispatch(ctx, event)).await;
-        } else {
-            self.inner.dispatch(ctx, event).await;
-        }
+    // By hand rather than `async fn`: an async fn's future holds its arguments inline, and a
+    // `FullEvent` is kilobytes (massif: ~7 KiB per waiting event that way). A waiting event
+    // holds one box of exactly itself and its context.
+    fn dispatch<'life0, 'async_trait>(
+        &'life0 self,
+        ctx: Context,
+        event: FullEvent,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        let Some(gate) = self.gate(&event) else {
+            return self.inner.dispatch(ctx, event);
+        };
+        let parked = Box::new((ctx, event));
+        Box::pin(gate.pass(move || {
+            let (ctx, event) = *parked;
+            self.inner.dispatch(ctx, event)
+        }))
     }
 }
 

@@ -198,9 +198,14 @@ pub async fn ask(
             app.clock.now_ms(),
         )
         .await?;
-    if let Err(e) = events::add_reveal_reaction(&app, msg.channel_id, msg.id).await {
-        warn!("could not add the reveal reaction: {e}");
-    }
+    // The reaction waits its turn under Discord's global limit (50 sends a second), which in
+    // a burst is seconds: it goes on in a task of its own, so this interaction's handler (and
+    // the ~30 KiB poise keeps for it, see `gate`) ends with the answer.
+    crate::discord::tasks::spawn_guarded("adding the reveal reaction", async move {
+        if let Err(e) = events::add_reveal_reaction(&app, msg.channel_id, msg.id).await {
+            warn!("could not add the reveal reaction: {e}");
+        }
+    });
     Ok(())
 }
 
