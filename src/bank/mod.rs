@@ -28,6 +28,10 @@ pub struct Bank {
     lookup: index::Index,
     /// Every question's [`pick::fingerprint`], sorted: a bag forgets the ones not in here.
     fingerprints: Vec<u32>,
+    /// By position: each question's fingerprint and difficulty, dense, for draws that do not
+    /// touch the questions (see [`Bank::matching_at`]).
+    fingerprint_at: Vec<u32>,
+    difficulty: Vec<Option<Difficulty>>,
     files: Vec<PathBuf>,
 }
 
@@ -184,12 +188,14 @@ impl Bank {
             .enumerate()
             .map(|(i, q)| (q.id.clone(), i))
             .collect();
-        let mut fingerprints: Vec<u32> =
-            questions.iter().map(|q| pick::fingerprint(&q.id)).collect();
+        let fingerprint_at: Vec<u32> = questions.iter().map(|q| pick::fingerprint(&q.id)).collect();
+        let mut fingerprints = fingerprint_at.clone();
         fingerprints.sort_unstable();
         Bank {
             lookup: index::Index::new(&questions),
             fingerprints,
+            fingerprint_at,
+            difficulty: questions.iter().map(|q| q.difficulty).collect(),
             questions,
             index,
             files,
@@ -268,26 +274,56 @@ impl Bank {
         &'a self,
         filter: &'f Filter,
     ) -> impl Iterator<Item = &'a Question> + use<'a, 'f> {
+        self.matching_at(filter).map(|i| &self.questions[i])
+    }
+
+    /// The positions of the questions matching `filter`, in bank order. Candidates come from
+    /// the narrowest of the filter's id, category and tag, and are checked against the rest
+    /// in the index's position lists and a dense array of difficulties, never in the
+    /// questions themselves: on a 100,000-question bank a category's 2,500 questions lie all
+    /// over memory, and reading each one's fields was a cache miss or two apiece.
+    pub fn matching_at<'a, 'f>(
+        &'a self,
+        filter: &'f Filter,
+    ) -> impl Iterator<Item = usize> + use<'a, 'f> {
         let by_id = filter.id.as_deref().map(|id| self.index.get(id).copied());
-        let lists = [
-            filter
-                .category
-                .as_deref()
-                .map(|c| self.lookup.in_category(c)),
-            filter.tag.as_deref().map(|t| self.lookup.with_tag(t)),
-        ];
-        let narrowest = lists.into_iter().flatten().min_by_key(|l| l.len());
+        let category = filter
+            .category
+            .as_deref()
+            .map(|c| self.lookup.in_category(c));
+        let tag = filter.tag.as_deref().map(|t| self.lookup.with_tag(t));
+        let narrowest = [category, tag]
+            .into_iter()
+            .flatten()
+            .min_by_key(|l| l.len());
         let (one, some, all) = match (by_id, narrowest) {
             (Some(i), _) => (i, None, None),
             (None, Some(list)) => (None, Some(list), None),
-            (None, None) => (None, None, Some(&self.questions)),
+            (None, None) => (None, None, Some(0..self.questions.len())),
         };
-        let questions = &self.questions;
+        let within = |list: Option<&[u32]>, i: usize| {
+            list.is_none_or(|l| l.binary_search(&(i as u32)).is_ok())
+        };
         one.into_iter()
             .chain(some.into_iter().flatten().map(|&i| i as usize))
-            .map(move |i| &questions[i])
             .chain(all.into_iter().flatten())
-            .filter(move |q| filter.matches(q))
+            .filter(move |&i| {
+                within(category, i)
+                    && within(tag, i)
+                    && filter
+                        .difficulty
+                        .is_none_or(|d| self.difficulty[i] == Some(d))
+            })
+    }
+
+    /// The [`pick::fingerprint`] of the question at position `i`.
+    pub fn fingerprint_at(&self, i: usize) -> u32 {
+        self.fingerprint_at[i]
+    }
+
+    /// The position of question `id`.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
     }
 
     /// Up to `limit` questions whose id or question text contains `needle` (any case), best

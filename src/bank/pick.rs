@@ -184,28 +184,30 @@ impl BagState {
     ) -> Option<Draw<'a>> {
         // Forget questions that left the bank, so the state cannot grow without bound.
         self.used.retain(|fp| bank.has_fingerprint(*fp));
-        let candidates: Vec<&Question> = bank.matching(filter).collect();
+        // Positions, not questions: only the one drawn is read (see `Bank::matching_at`).
+        let candidates: Vec<usize> = bank.matching_at(filter).collect();
         if candidates.is_empty() {
             return None;
         }
-        let mut fresh: Vec<&Question> = candidates
-            .iter()
-            .copied()
-            .filter(|q| !self.is_used(&q.id))
-            .collect();
+        let used = |i: &usize| self.used.binary_search(&bank.fingerprint_at(*i)).is_ok();
+        let mut fresh: Vec<usize> = candidates.iter().copied().filter(|i| !used(i)).collect();
         let new_cycle = fresh.is_empty();
         if new_cycle {
-            let mut ids: Vec<u32> = candidates.iter().map(|q| fingerprint(&q.id)).collect();
+            let mut ids: Vec<u32> = candidates.iter().map(|&i| bank.fingerprint_at(i)).collect();
             ids.sort_unstable();
             self.used.retain(|fp| ids.binary_search(fp).is_err());
             self.cycle = self.cycle.saturating_add(1);
             fresh = candidates;
             if fresh.len() > 1 {
-                fresh.retain(|q| Some(&q.id) != self.last.as_ref());
+                let last = self.last.as_deref().and_then(|id| bank.position(id));
+                fresh.retain(|&i| Some(i) != last);
             }
         }
-        let question = *fresh.choose(rng)?;
-        self.mark_used(&question.id);
+        let at = *fresh.choose(rng)?;
+        let question = &bank.questions()[at];
+        if let Err(slot) = self.used.binary_search(&bank.fingerprint_at(at)) {
+            self.used.insert(slot, bank.fingerprint_at(at));
+        }
         self.last = Some(question.id.clone());
         Some(Draw {
             question,
@@ -215,8 +217,8 @@ impl BagState {
 
     /// How many matching questions are left before the cycle restarts.
     pub fn remaining(&self, bank: &Bank, filter: &Filter) -> usize {
-        bank.matching(filter)
-            .filter(|q| !self.is_used(&q.id))
+        bank.matching_at(filter)
+            .filter(|&i| self.used.binary_search(&bank.fingerprint_at(i)).is_err())
             .count()
     }
 }
