@@ -153,12 +153,19 @@ pub struct Draw<'a> {
 impl BagState {
     /// Whether question `id` was drawn in the current cycle.
     pub fn is_used(&self, id: &str) -> bool {
-        self.used.binary_search(&fingerprint(id)).is_ok()
+        self.has(fingerprint(id))
     }
 
     /// Records question `id` as drawn in the current cycle.
     pub fn mark_used(&mut self, id: &str) {
-        let fp = fingerprint(id);
+        self.mark(fingerprint(id));
+    }
+
+    fn has(&self, fp: u32) -> bool {
+        self.used.binary_search(&fp).is_ok()
+    }
+
+    fn mark(&mut self, fp: u32) {
         if let Err(at) = self.used.binary_search(&fp) {
             self.used.insert(at, fp);
         }
@@ -189,8 +196,11 @@ impl BagState {
         if candidates.is_empty() {
             return None;
         }
-        let used = |i: &usize| self.used.binary_search(&bank.fingerprint_at(*i)).is_ok();
-        let mut fresh: Vec<usize> = candidates.iter().copied().filter(|i| !used(i)).collect();
+        let mut fresh: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| !self.has(bank.fingerprint_at(i)))
+            .collect();
         let new_cycle = fresh.is_empty();
         if new_cycle {
             let mut ids: Vec<u32> = candidates.iter().map(|&i| bank.fingerprint_at(i)).collect();
@@ -205,9 +215,7 @@ impl BagState {
         }
         let at = *fresh.choose(rng)?;
         let question = &bank.questions()[at];
-        if let Err(slot) = self.used.binary_search(&bank.fingerprint_at(at)) {
-            self.used.insert(slot, bank.fingerprint_at(at));
-        }
+        self.mark(bank.fingerprint_at(at));
         self.last = Some(question.id.clone());
         Some(Draw {
             question,
@@ -218,7 +226,7 @@ impl BagState {
     /// How many matching questions are left before the cycle restarts.
     pub fn remaining(&self, bank: &Bank, filter: &Filter) -> usize {
         bank.matching_at(filter)
-            .filter(|&i| self.used.binary_search(&bank.fingerprint_at(i)).is_err())
+            .filter(|&i| !self.has(bank.fingerprint_at(i)))
             .count()
     }
 }
