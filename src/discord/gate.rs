@@ -4,7 +4,8 @@
 //! before anything runs. That future carries poise's whole dispatch path and several copies
 //! of the event: about 30 KiB each (measured with valgrind's massif during a burst of 1000
 //! `/ask`, where those boxes were 30 of the 51 MiB of heap at the peak). In a burst every
-//! event's box lives until its handler finishes, most of them only waiting for a connection.
+//! event's box lives until its handler finishes, most of them only waiting: for a connection,
+//! or (the 💡 of `/ask`, before it had a task of its own) for a turn under the global limit.
 //!
 //! [`Gated`] wraps the framework and lets an event into poise only with a permit. An event
 //! waiting for one holds just itself; permits are handed out in arrival order (tokio's
