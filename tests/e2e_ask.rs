@@ -639,6 +639,36 @@ async fn a_500_then_success_on_a_reveal_delivers_exactly_one() {
     bot.shutdown().await;
 }
 
+/// A burst bigger than the gate (`gate::MAX_HANDLING` interactions at once) is answered in
+/// full while every 💡 reaction of it is still unanswered: an `/ask`'s handler ends with its
+/// answer and sends the reaction from a task of its own. Were the reaction inside the
+/// handler, the gate would stay full of handlers waiting on their reactions, and no more than
+/// `MAX_HANDLING` answers would come until the held reactions were answered, minutes later.
+#[tokio::test]
+async fn a_burst_is_answered_in_full_while_its_reactions_are_held() {
+    let (fake, _dir, _bot) = boot().await;
+    let n = prepbot::discord::gate::MAX_HANDLING * 2 + 10;
+    fake.delay_next("PUT", "/reactions/", Duration::from_secs(300), n);
+    for _ in 0..n {
+        let cmd = fake.slash_command("ask", &[], json!({}), &MEMBER, CHANNEL_ID);
+        fake.dispatch("INTERACTION_CREATE", cmd);
+    }
+    let answered = |fake: &FakeDiscord| {
+        fake.count(|r| {
+            r.method == "POST" && r.path.starts_with("/interactions/") && r.status == 200
+        })
+    };
+    eventually("every answer of the burst", || {
+        (answered(&fake) == n).then_some(())
+    })
+    .await;
+    // The reactions were sent (the fake records a held request at once) and none is answered.
+    eventually("the burst's reactions on their way", || {
+        (reactions(&fake) > prepbot::discord::gate::MAX_HANDLING).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn keeps_serving_across_gateway_reconnects() {
     let (fake, _dir, bot) = boot().await;
